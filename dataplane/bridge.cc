@@ -1,0 +1,65 @@
+// dataplane/bridge.cc — learning, lookup, flooding and the no-hairpin rule.
+#include "dataplane/bridge.h"
+
+#include "common/ether.h"
+
+namespace vsw {
+
+Bridge::Bridge(std::string name, const Fdb::Config& fdb_cfg)
+    : name_(std::move(name)), fdb_(fdb_cfg) {}
+
+void Bridge::forward(PortId ingress, PacketBatch& in, const BridgeView& view,
+                     const Topology& topo, TxBatcher& out, QueueCounters& rxq,
+                     uint64_t now_tsc) noexcept {
+  uint64_t unicast = 0, flooded = 0, hairpin = 0, runts = 0;
+  for (uint16_t i = 0; i < in.size(); ++i) {
+    Packet* p = in[i];
+    if (p->len < kEtherHeaderBytes) {
+      release_packet(p);
+      ++runts;
+      continue;
+    }
+    const auto* eh = reinterpret_cast<const EtherHeader*>(p->data());
+    const MacAddress dst = MacAddress::from_bytes(eh->dst);
+    fdb_.learn(MacAddress::from_bytes(eh->src), ingress, now_tsc);
+
+    if (!dst.is_multicast()) {
+      const PortId to = fdb_.lookup(dst);
+      if (to == ingress) {
+        release_packet(p);
+        ++hairpin;
+        continue;
+      }
+      // A port that just left the topology may linger in the table until its flush: flood.
+      if (to != kNoPort && topo.ports[to] != nullptr) {
+        out.push(to, p);
+        ++unicast;
+        continue;
+      }
+    }
+    // Flood by reference: the first destination takes the batch's reference, each further
+    // destination one more.
+    bool sent = false;
+    for (PortId m : view.members) {
+      if (m == ingress) continue;
+      if (sent) retain_packet(p);
+      out.push(m, p);
+      sent = true;
+    }
+    if (!sent) release_packet(p);
+    ++flooded;
+  }
+  in.clear();
+  if (runts != 0) rxq.drop(DropReason::Invalid, runts);
+  if (unicast != 0) unicast_.fetch_add(unicast, std::memory_order_relaxed);
+  if (flooded != 0) flooded_.fetch_add(flooded, std::memory_order_relaxed);
+  if (hairpin != 0) hairpin_drops_.fetch_add(hairpin, std::memory_order_relaxed);
+}
+
+BridgeCounters Bridge::counters() const noexcept {
+  return BridgeCounters{unicast_.load(std::memory_order_relaxed),
+                        flooded_.load(std::memory_order_relaxed),
+                        hairpin_drops_.load(std::memory_order_relaxed)};
+}
+
+}  // namespace vsw

@@ -1,0 +1,103 @@
+// dataplane/fdb.h — a bridge's MAC table (forwarding database).
+//
+// Design (after Snabb's fixed-bucket mac_table and OVS mac-learning.h):
+//  * Open addressing over a power-of-two array of at least 2 * max_entries slots, so the load
+//    factor stays at or below one half. A MAC is looked for in a window of kProbe consecutive
+//    slots starting at its hash.
+//  * Each slot is ONE 64-bit atomic word: MAC (48 bits) << 16 | port (16 bits). A lookup can
+//    never see a torn key/value pair and a station move is a single compare-and-swap.
+//    0 marks an empty slot (00:00:00:00:00:00 is never learned); all-ones marks a deleted slot
+//    (ff:ff:ff:ff:ff:ff is multicast and never learned), reusable by later inserts.
+//  * A parallel array holds when each entry was last seen (ticks, relaxed). Workers refresh it
+//    at most once per second of ticks so busy stations do not bounce cache lines between cores.
+//  * learn() and lookup() run on any worker without locks; expire(), flush*() and snapshot()
+//    run on the control thread (they only ever turn entries into deleted slots).
+//
+// When full: learn() returns Learn::TableFull once `max_entries` are present (or, very rarely,
+// when the MAC's probe window has no free slot); the frame is still forwarded (its destination
+// lookups fail, so replies to that station are flooded) and FdbStats::full_drops counts the
+// refusal. Existing entries are never evicted to make room: aging frees slots.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/ether.h"
+#include "dataplane/packet.h"
+
+namespace vsw {
+
+struct FdbEntry {
+  MacAddress mac;
+  PortId port = kNoPort;
+  uint64_t last_seen = 0;  // ticks
+};
+
+struct FdbStats {
+  uint32_t entries = 0;
+  uint32_t max_entries = 0;
+  uint64_t learned = 0;     // new entries
+  uint64_t moved = 0;       // station moves
+  uint64_t aged = 0;        // entries removed by aging
+  uint64_t full_drops = 0;  // learn attempts refused because the table was full
+};
+
+class Fdb {
+ public:
+  struct Config {
+    uint32_t max_entries = 8192;
+    uint64_t aging_ticks = 300;     // entries older than this expire
+    uint64_t ticks_per_second = 1;  // resolution of `now` (e.g. tsc_hz()); 1 for tests in seconds
+  };
+  enum class Learn : uint8_t { Refreshed, Learned, Moved, TableFull, Ignored };
+  static constexpr uint32_t kProbe = 16;
+
+  explicit Fdb(const Config& cfg);
+  Fdb(const Fdb&) = delete;
+  Fdb& operator=(const Fdb&) = delete;
+
+  // --- any worker, lock-free ---------------------------------------------------------------------
+  // Records that `src` was seen on `port` at `now`. Multicast and zero sources are Ignored.
+  Learn learn(MacAddress src, PortId port, uint64_t now) noexcept;
+  // The port `dst` was last seen on, or kNoPort.
+  PortId lookup(MacAddress dst) const noexcept;
+
+  // --- control thread ----------------------------------------------------------------------------
+  // Removes entries not seen for aging_ticks; returns how many.
+  uint32_t expire(uint64_t now);
+  void flush();
+  void flush_port(PortId port);
+  std::vector<FdbEntry> snapshot() const;
+  FdbStats stats() const noexcept;
+  const Config& config() const noexcept { return cfg_; }
+  // Changes aging only (the table size is fixed per Fdb; the bridge rebuilds it to resize).
+  void set_aging_ticks(uint64_t ticks) noexcept { aging_ticks_.store(ticks, std::memory_order_relaxed); }
+
+ private:
+  static constexpr uint64_t kEmpty = 0;
+  static constexpr uint64_t kDeleted = ~0ull;
+  static uint64_t pack(MacAddress mac, PortId port) noexcept { return mac.u64() << 16 | port; }
+  static uint64_t mac_bits(uint64_t word) noexcept { return word >> 16; }
+  static constexpr size_t kNone = SIZE_MAX;
+  struct Probe {
+    size_t match = kNone;      // slot holding the MAC
+    uint64_t word = 0;         // its contents
+    size_t free_slot = kNone;  // first empty or deleted slot of the window before the match
+  };
+  size_t home(MacAddress mac) const noexcept;
+  Probe probe(MacAddress mac) const noexcept;
+  bool erase_slot(size_t i, uint64_t expected) noexcept;
+
+  Config cfg_;
+  std::atomic<uint64_t> aging_ticks_;
+  uint64_t mask_;
+  std::unique_ptr<std::atomic<uint64_t>[]> slots_;
+  std::unique_ptr<std::atomic<uint64_t>[]> seen_;
+  std::atomic<uint32_t> count_{0};
+  std::atomic<uint64_t> learned_{0}, moved_{0}, aged_{0}, full_drops_{0};
+};
+
+}  // namespace vsw

@@ -1,0 +1,94 @@
+// dataplane/port.h — the interface every port type implements (tap, afpacket, memif, ...).
+//
+// Direction vocabulary for the whole code base: rx = from outside into vsw, tx = from vsw to the
+// outside. For memif and vhost-user this is the reverse of the peer's own view.
+//
+// Threads:
+//   * identity and shape: any thread, constant after creation;
+//   * rx_burst(q): only the worker that owns rx queue q (exactly one worker polls each rx queue);
+//   * transmit(): any worker; Port serialises workers that share a tx queue with one lock per
+//     batch (never per packet), as OVS does for ports with fewer tx queues than threads;
+//   * everything else: the control thread.
+// A port is destroyed by the control thread only after every worker passed a quiescent point
+// since the port left the published topology (dataplane/quiescent.h), so the fast path never
+// sees a dangling Port*.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "common/spin_lock.h"
+#include "dataplane/packet_batch.h"
+#include "dataplane/port_counters.h"
+
+namespace vsw {
+
+enum class LinkState : uint8_t { Down, Up };
+
+constexpr std::string_view link_state_name(LinkState s) noexcept {
+  return s == LinkState::Up ? "up" : "down";
+}
+
+class Port {
+ public:
+  virtual ~Port() = default;
+  Port(const Port&) = delete;
+  Port& operator=(const Port&) = delete;
+
+  // --- identity and shape: any thread ---------------------------------------------------------
+  const std::string& name() const noexcept { return name_; }
+  PortId id() const noexcept { return id_; }
+  // The type name used on the command line: "tap", "afpacket", "memif", ...
+  virtual std::string_view type() const noexcept = 0;
+  // Constant after creation; at least 1, at most PortCounters::kMaxQueues.
+  virtual uint16_t rx_queue_count() const noexcept = 0;
+  virtual uint16_t tx_queue_count() const noexcept = 0;
+  // Largest L3 payload accepted for transmit; frames longer than mtu() + 18 (Ethernet header and
+  // one VLAN tag) are dropped with DropReason::Mtu by transmit().
+  uint32_t mtu() const noexcept { return mtu_; }
+
+  // --- fast path: never blocks, allocates (beyond mempool buffers) or throws -----------------
+  // Only the worker owning rx queue `q`. Appends up to batch.room() received frames to `batch`
+  // (each with in_port = id() and one reference owned by the caller); returns how many.
+  virtual uint16_t rx_burst(QueueId q, PacketBatch& batch) noexcept = 0;
+
+  // Only under the tx-queue lock (use transmit()). Takes ownership of every packet in `batch`,
+  // whatever happens, and leaves `batch` empty. Returns how many frames went to the peer or
+  // device; the others are released and counted in counters().tx(q).drops.
+  virtual uint16_t tx_burst(QueueId q, PacketBatch& batch) noexcept = 0;
+
+  // Any worker: drops frames over the MTU, picks tx queue `worker % tx_queue_count()`, takes its
+  // lock for the batch and calls tx_burst(). Same ownership contract as tx_burst().
+  uint16_t transmit(uint16_t worker, PacketBatch& batch) noexcept;
+
+  // --- control thread ---------------------------------------------------------------------------
+  virtual LinkState link_state() const noexcept = 0;
+  // Type-specific facts for "port show" (e.g. {"ifname", "vsw-tap0"}).
+  virtual std::vector<std::pair<std::string, std::string>> details() const { return {}; }
+  // Called periodically (about every 100 ms) on the control thread; ports with housekeeping
+  // (peer liveness, link polling) override it. Never called concurrently with destruction.
+  virtual void housekeeping() {}
+  const PortCounters& counters() const noexcept { return counters_; }
+  PortCounters& counters() noexcept { return counters_; }
+
+ protected:
+  Port(std::string name, PortId id, uint32_t mtu) : name_(std::move(name)), id_(id), mtu_(mtu) {}
+
+  PortCounters counters_;
+
+ private:
+  std::string name_;
+  PortId id_;
+  uint32_t mtu_;
+  std::array<SpinLock, PortCounters::kMaxQueues> tx_locks_{};
+};
+
+constexpr uint32_t kDefaultMtu = 1500;
+constexpr uint32_t kMaxMtu = 9600;
+
+}  // namespace vsw

@@ -1,0 +1,35 @@
+// ports/port_factory.cc — every port type vsw knows, in one table.
+#include "ports/port_factory.h"
+
+#include "ports/afpacket/afpacket_port.h"
+#include "ports/memif/memif_port.h"
+#include "ports/ring/ring_port.h"
+#include "ports/tap/tap_port.h"
+
+namespace vsw::ports {
+
+PortFactory::PortFactory()
+    : types_{
+          {"tap", "kernel tap interface created by vsw (-o ifname=NAME -o mtu=N)", &tap::create},
+          {"afpacket", "existing kernel interface through AF_PACKET rings (-o ifname=NAME)",
+           &afpacket::create},
+          {"memif", "shared-memory port speaking memif, vsw as server (-o id=N -o socket=PATH)",
+           &memif::create},
+          {"loopback", "in-memory port that sends back what it is given (tests, benchmarks)",
+           &ring::create_loopback},
+      } {}
+
+Result<std::unique_ptr<Port>> PortFactory::create(const PortSpec& spec, PortId id,
+                                                  PortEnv& env) const {
+  for (const PortType& t : types_) {
+    if (t.name == spec.type) return t.create(spec, id, env);
+  }
+  std::string known;
+  for (const PortType& t : types_) {
+    if (!known.empty()) known += ", ";
+    known += t.name;
+  }
+  return make_error(Errc::NotFound, "unknown port type '{}' (known types: {})", spec.type, known);
+}
+
+}  // namespace vsw::ports
