@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# tests/deps.sh — installs what building and testing vsw needs on Debian 12 (apt-get), only
+# when something is missing. Sourced by daemon/quickstart.sh and tests/run_all.sh.
+set -euo pipefail
+
+VSW_BUILD_PACKAGES="meson ninja-build g++ pkg-config libboost-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev"
+VSW_TEST_PACKAGES="python3 python3-pytest iproute2 iputils-ping iperf3 ethtool procps
+  dpdk valgrind libbenchmark-dev socat"
+
+vsw_install_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
