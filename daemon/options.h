@@ -1,0 +1,35 @@
+// daemon/options.h — vswitchd's command line (docs/daemon.md, "Daemon options").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vsw::daemon {
+
+struct Options {
+  std::string run_dir = "/run/vsw";  // created if missing; memif sockets default here
+  std::string socket_path;           // default: <run_dir>/vswitchd.sock
+  std::string state_file = "/var/lib/vsw/state.json";
+  std::string config_file;    // topology used when there is no state file
+  bool ignore_state = false;  // start from --config (or empty) regardless
+  uint16_t workers = 1;
+  std::vector<int> cpus;  // empty: workers are not pinned
+  std::string log_level = "info";
+  uint32_t mempool_buffers = 16384;
+  bool hugepages = true;
+  uint32_t idle_sleep_us = 50;
+};
+
+// The outcome of parsing: options to run with, or an exit code after --help/--version (0) or a
+// usage error (2), whose text parse_options() already printed.
+struct ParsedOptions {
+  std::optional<Options> options;
+  int exit_code = 0;
+};
+
+// Never throws (CLI11 exceptions are handled here). Validates values (CPU list syntax, ranges).
+ParsedOptions parse_options(int argc, const char* const* argv);
+
+}  // namespace vsw::daemon

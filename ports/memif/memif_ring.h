@@ -1,0 +1,144 @@
+// ports/memif/memif_ring.h — vsw's side of one memif ring: the fast path over client memory.
+//
+// RxRing consumes a C2S ring (client -> vsw) and lends the client's buffers to the switch:
+// each slot has a vsw-private Packet header whose `base` points into the client's region, so a
+// frame reaches its destination with exactly one copy (done by the destination port). The
+// client never sees or writes a Packet header. Buffers go back to the client in one step: when
+// every segment lent by the previous bursts has been released (release() counts them down), the
+// next receive() stores tail = everything consumed so far (memif.md §8, C2S).
+//
+// TxRing produces on an S2C ring (vsw -> client): it copies each frame, all its segments, into
+// the empty buffers the client offered, chaining slots with kDescFlagNext when a frame does not
+// fit one buffer, rolls back a frame that does not fit the free slots, and signals the client's
+// eventfd once per burst unless the client masked interrupts (memif.md §8, §9).
+//
+// Every value read from shared memory is untrusted: descriptors are read once (load_desc) and
+// checked against the region table (index, bounds, length) before any use; the client's head is
+// checked against the ring size. A violation is reported through `Violation` and the ring must
+// not be used again: the port disconnects the client (memif.md §10).
+//
+// Threads: receive() only on the worker owning the rx queue; release() by whoever drops the last
+// reference of a lent packet, which with vsw's synchronous forwarding is that same worker before
+// its next quiescent point (contract for every port: a tx_burst that keeps buffers past its
+// return, e.g. for DMA, must copy frames whose Packet::iova is 0, as lent frames are).
+// transmit() only under the tx lock of the queue mapped to this ring. Construction and reset on
+// the control thread while the ring is not published.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "dataplane/packet_batch.h"
+#include "dataplane/port_counters.h"
+#include "ports/memif/memif_protocol.h"
+
+namespace vsw::ports::memif {
+
+// Largest frame accepted from a client, and the longest descriptor chain (memif.md §10).
+constexpr uint32_t kMaxFrameBytes = 65535;
+constexpr uint32_t kMaxChainSegments = 64;
+// A received frame must be at least an Ethernet header and its first segment must hold its
+// first kMinHeadBytes (or all of it), so header parsing never reads past a client buffer.
+constexpr uint32_t kMinFrameBytes = 14;
+constexpr uint32_t kMinHeadBytes = 64;
+
+// A client region as the fast path sees it.
+struct RegionView {
+  std::byte* base = nullptr;
+  uint64_t size = 0;
+  bool contains(uint64_t offset, uint64_t len) const noexcept {
+    return offset <= size && len <= size - offset;
+  }
+};
+
+// Why a client is disconnected by the data path.
+enum class Violation : uint8_t {
+  None,
+  BadHead,    // head moved more than a ring size away from tail
+  BadRegion,  // descriptor names a region that does not exist
+  BadBuffer,  // descriptor buffer not inside its region
+  BadLength,  // descriptor length zero or above the buffer size
+  BadChain,   // chain longer than allowed, or NEXT set on the last published slot
+};
+std::string_view violation_text(Violation v) noexcept;
+
+class RxRing final : public BufferOwner {
+ public:
+  // `hdr` and `desc` point into a mapped region; `log2` was validated (1..14).
+  RxRing(RingHeader* hdr, uint8_t log2, uint32_t max_segment_bytes, PortId port);
+  RxRing(const RxRing&) = delete;
+  RxRing& operator=(const RxRing&) = delete;
+
+  // Worker owning the queue. Appends up to batch.room() frames; returns how many. Drops runt
+  // frames (counted Invalid, slots returned). On a violation stops, sets `v`, counts Invalid,
+  // and returns the frames taken before it.
+  uint16_t receive(std::span<const RegionView> regions, PacketBatch& batch, QueueCounters& c,
+                   Violation& v) noexcept {
+    // Idle poll: nothing published since last time and nothing to hand back. Kept inline so an
+    // idle queue costs a load and two compares.
+    if (hdr_->head.load(std::memory_order_acquire) == last_head_ &&
+        (outstanding_ != 0 || tail_ == last_head_)) {
+      return 0;
+    }
+    return receive_burst(regions, batch, c, v);
+  }
+  // Last reference of a lent segment dropped: one fewer outstanding.
+  void release(Packet* p) noexcept override;
+
+  // Control thread, ring unpublished: zero both indices and mask interrupts (vsw polls C2S
+  // rings, memif.md §9), forget anything lent.
+  void reset() noexcept;
+  uint16_t size() const noexcept { return size_; }
+  uint32_t outstanding() const noexcept { return outstanding_; }
+
+  // The work of receive() once something changed (memif_rx.cc).
+  uint16_t receive_burst(std::span<const RegionView> regions, PacketBatch& batch,
+                         QueueCounters& c, Violation& v) noexcept;
+  RingHeader* header() const noexcept { return hdr_; }
+
+ private:
+  RingHeader* hdr_;
+  Desc* desc_;
+  uint16_t size_;
+  uint16_t mask_;
+  uint32_t max_segment_bytes_;
+  PortId port_;
+  uint16_t last_head_ = 0;    // next slot to consume
+  uint16_t tail_ = 0;         // slots before this were returned to the client
+  uint32_t outstanding_ = 0;  // lent segments not yet released
+  std::unique_ptr<Packet[]> pkts_;  // one header per slot, vsw-private
+};
+
+class TxRing {
+ public:
+  TxRing(RingHeader* hdr, uint8_t log2, uint32_t max_segment_bytes, int eventfd);
+  TxRing(const TxRing&) = delete;
+  TxRing& operator=(const TxRing&) = delete;
+
+  // Tx lock of the queue mapped to this ring held. Takes ownership of every packet in `batch`
+  // (leaves it empty); returns how many frames reached the client. Frames without room are
+  // counted TxFull; on a violation the rest of the batch is counted Invalid and `v` is set.
+  uint16_t transmit(std::span<const RegionView> regions, PacketBatch& batch, QueueCounters& c,
+                    Violation& v) noexcept;
+
+  // Control thread, ring unpublished: zero both indices.
+  void reset() noexcept;
+  uint16_t size() const noexcept { return size_; }
+  RingHeader* header() const noexcept { return hdr_; }
+  uint64_t interrupts() const noexcept { return interrupts_.load(std::memory_order_relaxed); }
+
+ private:
+  RingHeader* hdr_;
+  Desc* desc_;
+  uint16_t size_;
+  uint16_t mask_;
+  uint32_t max_segment_bytes_;
+  int eventfd_;
+  uint16_t tail_ = 0;  // next slot to fill (vsw private copy of ring tail)
+  std::atomic<uint64_t> interrupts_{0};  // single writer (tx lock holder)
+};
+
+}  // namespace vsw::ports::memif

@@ -1,0 +1,296 @@
+// tests/unit/memif/memif_session_test.cc — the server handshake fed hostile or broken clients
+// over a real SOCK_SEQPACKET socket: every case ends in a DISCONNECT with a reason, nothing
+// leaks, and the port accepts a well-behaved client afterwards (memif.md §6, §10).
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include "ports/memif/memif_socket.h"
+#include "tests/unit/memif/memif_fixture.h"
+
+namespace vsw::ports::memif::testing {
+namespace {
+
+UniqueFd sealed_memfd(uint64_t size, bool allow_sealing = true) {
+  UniqueFd fd(::memfd_create("hostile", allow_sealing ? MFD_ALLOW_SEALING : 0));
+  EXPECT_EQ(::ftruncate(fd.get(), static_cast<off_t>(size)), 0);
+  return fd;
+}
+
+class MemifSessionTest : public MemifTest {
+ protected:
+  void SetUp() override {
+    MemifTest::SetUp();
+    auto p = make_port("app1", 1, {{"secret", "pw"}});
+    ASSERT_TRUE(p.has_value());
+    port_ = std::move(*p);
+  }
+  void TearDown() override {
+    // Whatever the previous client did, a proper one still gets in.
+    ASSERT_TRUE(serve_until([&] { return detail(*port_, "state") == "listening"; }));
+    vsw::memif::ClientConfig cfg;
+    cfg.secret = "pw";
+    auto c = connect(1, cfg);
+    EXPECT_TRUE(c.has_value()) << (c ? "" : c.error().message);
+    c->reset();
+    port_.reset();
+    MemifTest::TearDown();
+  }
+  MsgBuffer init(uint32_t id = 1, const std::string& secret = "pw", uint16_t version = kVersion,
+                 uint8_t mode = 0) {
+    InitMsg m;
+    m.id = id;
+    m.secret = secret;
+    m.version = version;
+    m.mode = mode;
+    m.name = "hostile";
+    return encode(m);
+  }
+  // A raw client past INIT and one 1 MiB region whose first ring sits at offset 0.
+  UniqueFd past_region(UniqueFd& region) {
+    UniqueFd fd = raw_connect();
+    EXPECT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+    region = sealed_memfd(1 << 20);
+    auto* mem = static_cast<std::byte*>(
+        ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, region.get(), 0));
+    reinterpret_cast<RingHeader*>(mem)->cookie = kCookie;
+    reinterpret_cast<RingHeader*>(mem + 65536)->cookie = kCookie;
+    ::munmap(mem, 1 << 20);
+    EXPECT_EQ(msg_type(ask(fd.get(), encode(AddRegionMsg{0, 1 << 20}), region.get())),
+              MsgType::Ack);
+    return fd;
+  }
+  MsgBuffer ring(RingType t, uint16_t index, uint32_t offset, uint8_t log2 = 10,
+                 uint16_t region = 0, uint16_t priv = 0) {
+    AddRingMsg m;
+    m.flags = t == RingType::C2S ? kAddRingFlagC2S : 0;
+    m.index = index;
+    m.region = region;
+    m.offset = offset;
+    m.log2_ring_size = log2;
+    m.private_hdr_size = priv;
+    return encode(m);
+  }
+  std::unique_ptr<Port> port_;
+};
+
+TEST_F(MemifSessionTest, MessageBeforeInit) {
+  UniqueFd fd = raw_connect();
+  EXPECT_EQ(reason_of(ask(fd.get(), encode_connect(ConnectMsg{"x"}))), "unexpected message");
+}
+
+TEST_F(MemifSessionTest, UnknownMessageType) {
+  UniqueFd fd = raw_connect();
+  MsgBuffer m{};
+  m[0] = std::byte{0x77};
+  EXPECT_EQ(reason_of(ask(fd.get(), m)), "unexpected message");
+}
+
+TEST_F(MemifSessionTest, WrongSizedMessage) {
+  UniqueFd fd = raw_connect();
+  char small[7] = {3, 0};
+  ASSERT_EQ(::send(fd.get(), small, sizeof(small), 0), 7);
+  EXPECT_EQ(reason_of(reply(fd.get())), "invalid message size");
+  UniqueFd fd2 = raw_connect();
+  char big[300] = {3, 0};
+  ASSERT_EQ(::send(fd2.get(), big, sizeof(big), 0), 300);
+  EXPECT_EQ(reason_of(reply(fd2.get())), "invalid message size");
+}
+
+TEST_F(MemifSessionTest, InitChecks) {
+  struct Case {
+    MsgBuffer msg;
+    std::string reason;
+  };
+  const Case cases[] = {
+      {init(1, "pw", 0x0100), "incompatible memif version"},
+      {init(1, "pw", kVersion, 1), "only ethernet mode is supported"},
+      {init(9), "ID not found"},
+      {init(1, "wrong"), "incorrect secret"},
+      {init(1, ""), "incorrect secret"},
+  };
+  for (const Case& c : cases) {
+    UniqueFd fd = raw_connect();
+    EXPECT_EQ(reason_of(ask(fd.get(), c.msg)), c.reason);
+  }
+}
+
+TEST_F(MemifSessionTest, SecondClientForTheSameIdIsRefused) {
+  UniqueFd first = raw_connect();
+  EXPECT_EQ(msg_type(ask(first.get(), init())), MsgType::Ack);
+  UniqueFd second = raw_connect();
+  EXPECT_EQ(reason_of(ask(second.get(), init())), "already connected");
+  EXPECT_EQ(detail(*port_, "state"), "handshake");
+}
+
+TEST_F(MemifSessionTest, SecondInitIsUnexpected) {
+  UniqueFd fd = raw_connect();
+  EXPECT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+  EXPECT_EQ(reason_of(ask(fd.get(), init())), "unexpected message");
+}
+
+TEST_F(MemifSessionTest, RegionChecks) {
+  {
+    UniqueFd fd = raw_connect();
+    ASSERT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+    EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{0, 4096}))), "missing region fd");
+  }
+  {
+    UniqueFd fd = raw_connect();
+    ASSERT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+    UniqueFd m = sealed_memfd(4096);
+    EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{1, 4096}), m.get())),
+              "invalid region index");
+  }
+  {
+    UniqueFd fd = raw_connect();
+    ASSERT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    UniqueFd r(p[0]), w(p[1]);
+    EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{0, 4096}), r.get())),
+              "region fd is not a memory file");
+  }
+  {
+    UniqueFd fd = raw_connect();
+    ASSERT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+    UniqueFd m = sealed_memfd(4096);
+    EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{0, 8192}), m.get())),
+              "region file smaller than region size");
+  }
+  {
+    UniqueFd fd = raw_connect();
+    ASSERT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+    UniqueFd m = sealed_memfd(4096, /*allow_sealing=*/false);  // could be shrunk under vsw
+    EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{0, 4096}), m.get())),
+              "region fd must be a memfd sealed against shrinking");
+  }
+  {
+    UniqueFd fd = raw_connect();
+    ASSERT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+    UniqueFd m = sealed_memfd(4096);
+    EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{0, 0}), m.get())),
+              "region size 0 out of range");
+  }
+}
+
+TEST_F(MemifSessionTest, UnsealedButSealableRegionIsSealedByVsw) {
+  UniqueFd region;
+  UniqueFd fd = past_region(region);
+  EXPECT_NE(::fcntl(region.get(), F_GET_SEALS) & F_SEAL_SHRINK, 0);
+  EXPECT_NE(::ftruncate(region.get(), 4096), 0);  // the client can no longer shrink it
+}
+
+TEST_F(MemifSessionTest, RingChecks) {
+  struct Case {
+    MsgBuffer msg;
+    bool with_fd;
+    std::string reason;
+  };
+  const Case cases[] = {
+      {ring(RingType::C2S, 0, 0), false, "missing interrupt fd"},
+      {ring(RingType::C2S, 1, 0), true, "invalid ring index"},
+      {ring(RingType::C2S, 0, 0, 15), true, "invalid ring size"},  // above the port's ring-size
+      {ring(RingType::C2S, 0, 0, 0), true, "invalid ring size"},
+      {ring(RingType::C2S, 0, 0, 10, 1), true, "ring outside its region"},  // no region 1
+      {ring(RingType::C2S, 0, (1 << 20) - 1000), true, "ring outside its region"},
+      {ring(RingType::C2S, 0, 0xFFFFFFF0u), true, "ring outside its region"},
+      {ring(RingType::C2S, 0, 4), true, "ring outside its region"},  // misaligned
+      {ring(RingType::C2S, 0, 0, 10, 0, 8), true, "private headers are not supported"},
+  };
+  for (const Case& c : cases) {
+    UniqueFd region;
+    UniqueFd fd = past_region(region);
+    UniqueFd efd(::eventfd(0, 0));
+    EXPECT_EQ(reason_of(ask(fd.get(), c.msg, c.with_fd ? efd.get() : -1)), c.reason);
+  }
+}
+
+TEST_F(MemifSessionTest, RingFdMustBeAnEventfd) {
+  UniqueFd region;
+  UniqueFd fd = past_region(region);
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);  // a full pipe would block a worker's write
+  UniqueFd r(p[0]), w(p[1]);
+  EXPECT_EQ(reason_of(ask(fd.get(), ring(RingType::S2C, 0, 0), w.get())),
+            "interrupt fd is not an eventfd");
+}
+
+TEST_F(MemifSessionTest, ConnectChecks) {
+  {
+    UniqueFd region;
+    UniqueFd fd = past_region(region);
+    EXPECT_EQ(reason_of(ask(fd.get(), encode_connect(ConnectMsg{"x"}))),
+              "at least one ring in each direction needed");
+  }
+  {
+    UniqueFd region;
+    UniqueFd fd = past_region(region);
+    UniqueFd e1(::eventfd(0, 0)), e2(::eventfd(0, 0));
+    EXPECT_EQ(msg_type(ask(fd.get(), ring(RingType::C2S, 0, 0), e1.get())), MsgType::Ack);
+    EXPECT_EQ(msg_type(ask(fd.get(), ring(RingType::S2C, 0, 32768), e2.get())), MsgType::Ack);
+    EXPECT_EQ(reason_of(ask(fd.get(), encode_connect(ConnectMsg{"x"}))), "ring cookie mismatch");
+  }
+  {
+    UniqueFd region;
+    UniqueFd fd = past_region(region);
+    UniqueFd e1(::eventfd(0, 0)), e2(::eventfd(0, 0));
+    EXPECT_EQ(msg_type(ask(fd.get(), ring(RingType::C2S, 0, 0), e1.get())), MsgType::Ack);
+    EXPECT_EQ(msg_type(ask(fd.get(), ring(RingType::S2C, 0, 65536), e2.get())), MsgType::Ack);
+    EXPECT_EQ(msg_type(ask(fd.get(), encode_connect(ConnectMsg{"x"}))), MsgType::Connected);
+    EXPECT_EQ(port_->link_state(), LinkState::Up);
+    EXPECT_EQ(reason_of(ask(fd.get(), init())), "unexpected message");
+    EXPECT_TRUE(serve_until([&] { return port_->link_state() == LinkState::Down; }));
+  }
+}
+
+TEST_F(MemifSessionTest, AbandonedHandshakeLeaksNothing) {
+  poll_io();
+  const size_t before = open_fd_count();
+  for (int i = 0; i < 20; ++i) {
+    UniqueFd region;
+    UniqueFd fd = past_region(region);
+    UniqueFd e1(::eventfd(0, 0));
+    EXPECT_EQ(msg_type(ask(fd.get(), ring(RingType::C2S, 0, 0), e1.get())), MsgType::Ack);
+    // The client "crashes" mid-handshake.
+  }
+  ASSERT_TRUE(serve_until([&] { return open_fd_count() == before; }));
+  EXPECT_EQ(detail(*port_, "state"), "listening");
+}
+
+TEST_F(MemifSessionTest, ExtraDescriptorsAreClosed) {
+  poll_io();
+  const size_t before = open_fd_count();
+  {
+    UniqueFd fd = raw_connect();
+    UniqueFd junk(::eventfd(0, 0));
+    EXPECT_EQ(msg_type(ask(fd.get(), init(), junk.get())), MsgType::Ack);  // fd on INIT
+  }
+  ASSERT_TRUE(serve_until([&] { return open_fd_count() == before; }));
+}
+
+TEST_F(MemifSessionTest, DisconnectFromClientIsHonoured) {
+  UniqueFd fd = raw_connect();
+  EXPECT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
+  ASSERT_TRUE(send_msg(fd.get(), encode(DisconnectMsg{0, "bye"})).has_value());
+  ASSERT_TRUE(serve_until([&] { return detail(*port_, "state") == "listening"; }));
+}
+
+TEST_F(MemifSessionTest, TooManyClientsAreTurnedAway) {
+  std::vector<UniqueFd> idle;
+  for (size_t i = 0; i < MemifSocket::kMaxSessions; ++i) {
+    auto fd = connect_seqpacket(sock_);
+    ASSERT_TRUE(fd.has_value());
+    idle.push_back(std::move(*fd));
+    poll_io();  // accept (the listen backlog is short)
+  }
+  poll_io();
+  auto extra = connect_seqpacket(sock_);
+  ASSERT_TRUE(extra.has_value());
+  EXPECT_EQ(msg_type(reply(extra->get())), MsgType::None);  // closed without HELLO
+  idle.clear();
+  serve_until([] { return false; }, std::chrono::milliseconds(200));
+}
+
+}  // namespace
+}  // namespace vsw::ports::memif::testing
