@@ -135,6 +135,15 @@ Status ControlPlane::restore(const ConfigModel& cfg) {
 Status ControlPlane::apply_config(const ConfigModel& desired, bool dry_run,
                                   std::vector<std::string>& actions) {
   if (Status st = validate_config(desired); !st) return st;
+  // Port types are checked before anything changes, so a typo never half-applies a file.
+  for (const BridgeModel& b : desired.bridges) {
+    for (const PortModel& p : b.ports) {
+      if (!factory_.has_type(p.type)) {
+        return make_error(Errc::InvalidArgument, "bridges.{}.ports.{}: unknown port type '{}' ({})",
+                          b.name, p.name, p.type, factory_.type_list());
+      }
+    }
+  }
   const std::vector<Action> plan = diff(desired, running_);
   if (dry_run) {
     for (const Action& a : plan) actions.push_back(a.describe());

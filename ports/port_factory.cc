@@ -24,12 +24,24 @@ Result<std::unique_ptr<Port>> PortFactory::create(const PortSpec& spec, PortId i
   for (const PortType& t : types_) {
     if (t.name == spec.type) return t.create(spec, id, env);
   }
+  return make_error(Errc::NotFound, "unknown port type '{}' (known types: {})", spec.type,
+                    type_list());
+}
+
+bool PortFactory::has_type(std::string_view name) const noexcept {
+  for (const PortType& t : types_) {
+    if (t.name == name) return true;
+  }
+  return false;
+}
+
+std::string PortFactory::type_list() const {
   std::string known;
   for (const PortType& t : types_) {
     if (!known.empty()) known += ", ";
     known += t.name;
   }
-  return make_error(Errc::NotFound, "unknown port type '{}' (known types: {})", spec.type, known);
+  return known;
 }
 
 }  // namespace vsw::ports

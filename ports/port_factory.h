@@ -48,6 +48,9 @@ class PortFactory {
   // Control thread. NotFound for an unknown type (the message lists the known ones).
   Result<std::unique_ptr<Port>> create(const PortSpec& spec, PortId id, PortEnv& env) const;
   const std::vector<PortType>& types() const noexcept { return types_; }
+  bool has_type(std::string_view name) const noexcept;
+  // "tap, afpacket, ..." for error messages.
+  std::string type_list() const;
 
  private:
   std::vector<PortType> types_;

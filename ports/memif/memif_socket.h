@@ -51,7 +51,7 @@ class MemifSocket : public std::enable_shared_from_this<MemifSocket> {
   void remove_endpoint(uint32_t id);
   Endpoint* find(uint32_t id) const noexcept;
 
-  // --- dynamic ports -------------------------------------------------------------------------------
+  // --- dynamic ports ----------------------------------------------------------------------------
   // Unknown ids are offered to `hooks` (nullptr: refused). AlreadyExists if hooks are set.
   Status set_dynamic(const DynamicHooks* hooks);
   const DynamicHooks* dynamic() const noexcept { return dynamic_; }

@@ -37,11 +37,47 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
     return 0;
   }
   const uint32_t n_regions = static_cast<uint32_t>(regions.size());
+  // The buffer the client offered in `slot`, checked before use (memif.md §10); nullptr and `v`
+  // set when it is not inside the client's memory. Capacity as offered, clamped to the
+  // negotiated buffer size (memif.md §8).
+  auto offered = [&](uint16_t slot, uint32_t& cap) noexcept -> std::byte* {
+    const Desc d = load_desc(&desc_[slot]);  // region/offset/capacity, read once
+    if (d.region >= n_regions) {
+      v = Violation::BadRegion;
+      return nullptr;
+    }
+    cap = std::min(d.length, max_segment_bytes_);
+    if (cap == 0) {
+      v = Violation::BadLength;
+      return nullptr;
+    }
+    if (!regions[d.region].contains(d.offset, cap)) {
+      v = Violation::BadBuffer;
+      return nullptr;
+    }
+    return regions[d.region].base + d.offset;
+  };
   uint16_t cur = tail_;
   uint16_t sent = 0;
   uint64_t bytes = 0;
   for (; sent < n_pkts; ++sent) {
     const Packet* src = batch[sent];
+    if (cur == head) break;  // ring full
+    if (src->next == nullptr) {
+      // The common case: one segment that fits the next offered buffer.
+      const uint16_t slot = cur & mask_;
+      uint32_t cap = 0;
+      std::byte* dst = offered(slot, cap);
+      if (dst == nullptr) break;
+      if (src->len <= cap) {
+        std::memcpy(dst, src->data(), src->len);
+        desc_[slot].length = src->len;  // only length and flags change (memif.md §8)
+        desc_[slot].flags = 0;
+        ++cur;
+        bytes += src->len;
+        continue;
+      }
+    }
     uint32_t src_off = 0;
     const uint16_t frame_start = cur;
     uint32_t frame_bytes = 0;
@@ -53,22 +89,9 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
         break;
       }
       const uint16_t slot = cur & mask_;
-      const Desc d = load_desc(&desc_[slot]);  // region/offset/capacity, read once
-      if (d.region >= n_regions) {
-        v = Violation::BadRegion;
-        break;
-      }
-      // Capacity as offered by the client, clamped to the negotiated buffer size (memif.md §8).
-      const uint32_t cap = std::min(d.length, max_segment_bytes_);
-      if (cap == 0) {
-        v = Violation::BadLength;
-        break;
-      }
-      if (!regions[d.region].contains(d.offset, cap)) {
-        v = Violation::BadBuffer;
-        break;
-      }
-      std::byte* dst = regions[d.region].base + d.offset;
+      uint32_t cap = 0;
+      std::byte* dst = offered(slot, cap);
+      if (dst == nullptr) break;
       uint32_t fill = 0;
       while (fill < cap && src != nullptr) {
         const uint32_t chunk = std::min<uint32_t>(cap - fill, src->len - src_off);

@@ -91,7 +91,8 @@ class MemifTest : public ::testing::Test {
     return create(spec, pid, *env_);
   }
 
-  Result<std::unique_ptr<vsw::memif::Client>> connect(uint32_t id, vsw::memif::ClientConfig cfg = {}) {
+  Result<std::unique_ptr<vsw::memif::Client>> connect(uint32_t id,
+                                                      vsw::memif::ClientConfig cfg = {}) {
     cfg.socket = sock_;
     cfg.id = id;
     cfg.timeout = std::chrono::milliseconds(3000);

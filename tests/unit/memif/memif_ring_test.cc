@@ -169,7 +169,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadDescCase{Desc{0, 1, 64, 1024, 0}, Violation::BadRegion},           // no region 1
         BadDescCase{Desc{0, 0xFFFF, 64, 0, 0}, Violation::BadRegion},
         BadDescCase{Desc{0, 0, 64, 0xFFFFFFF0u, 0}, Violation::BadBuffer},    // far outside
-        BadDescCase{Desc{0, 0, 200, 1024 + 8 * 256 - 100, 0}, Violation::BadBuffer},  // straddles end
+        BadDescCase{Desc{0, 0, 200, 1024 + 8 * 256 - 100, 0}, Violation::BadBuffer},  // past end
         BadDescCase{Desc{0, 0, 0, 1024, 0}, Violation::BadLength},            // empty
         BadDescCase{Desc{0, 0, kBuf + 1, 1024, 0}, Violation::BadLength},     // above buffer size
         BadDescCase{Desc{0, 0, 0xFFFFFFFFu, 1024, 0}, Violation::BadLength},
