@@ -6,9 +6,10 @@
 //      else --config, else nothing; a corrupt state file stops here with a clear error and is
 //      left untouched;
 //   3. create the Switch (mempool, workers not yet running);
-//   4. apply the configuration (a port that cannot be created is kept "in error", not dropped)
-//      and save it if it did not come from the state file;
-//   5. start the workers, then the control socket;
+//   4. claim the control socket, so a second daemon on the same socket stops before it
+//      creates ports or writes the state file;
+//   5. apply the configuration (a port that cannot be created is kept "in error", not dropped),
+//      save it if it did not come from the state file, and start the workers;
 //   6. tell systemd READY=1 and run the control thread's io_context: RPC clients, port
 //      housekeeping, Switch::housekeeping() every 100 ms, signals.
 // SIGTERM/SIGINT: stop the RPC server, the housekeeping and the workers, destroy every port (tap
@@ -114,18 +115,21 @@ int run(const Options& o) {
   std::unique_ptr<Switch> sw = std::move(*created);
 
   ports::PortFactory factory;
-  ports::PortEnv env{sw->mempool(), io, o.run_dir, o.workers};
+  ports::PortEnv env{sw->mempool(), io, o.run_dir, o.workers, &sw->quiescent()};
   control::ControlPlane cp(*sw, factory, env, &store);
+  control::Dispatcher dispatcher;
+  control::methods::register_all(dispatcher, cp);
+  // The socket is claimed before any port exists or the state file is written: a second
+  // vswitchd on the same socket stops here, without touching the running daemon's state.
+  // Clients that connect now are served once io.run() starts, after the restore below.
+  control::RpcServer server(io, o.socket_path, dispatcher);
+  if (Status st = server.start(); !st) return fail(st.error());
+
   if (Status st = cp.restore(startup->config); !st) return fail(st.error());
   if (startup->save) {
     if (Status st = cp.save(); !st) return fail(st.error());
   }
   if (Status st = sw->start(); !st) return fail(st.error());
-
-  control::Dispatcher dispatcher;
-  control::methods::register_all(dispatcher, cp);
-  control::RpcServer server(io, o.socket_path, dispatcher);
-  if (Status st = server.start(); !st) return fail(st.error());
 
   asio::steady_timer housekeeping(io);
   asio::co_spawn(io, housekeeping_loop(housekeeping, *sw, stopping), asio::detached);

@@ -12,6 +12,10 @@ void Bridge::forward(PortId ingress, PacketBatch& in, const BridgeView& view,
                      const Topology& topo, TxBatcher& out, QueueCounters& rxq,
                      uint64_t now_tsc) noexcept {
   uint64_t unicast = 0, flooded = 0, hairpin = 0, runts = 0;
+  // Bulk traffic repeats the same source and destination frame after frame: remember the last
+  // learn and lookup of this burst. A learn that changed the table forgets the cached lookup.
+  uint64_t prev_src = ~0ull, prev_dst = ~0ull;
+  PortId prev_to = kNoPort;
   for (uint16_t i = 0; i < in.size(); ++i) {
     Packet* p = in[i];
     if (p->len < kEtherHeaderBytes) {
@@ -21,10 +25,19 @@ void Bridge::forward(PortId ingress, PacketBatch& in, const BridgeView& view,
     }
     const auto* eh = reinterpret_cast<const EtherHeader*>(p->data());
     const MacAddress dst = MacAddress::from_bytes(eh->dst);
-    fdb_.learn(MacAddress::from_bytes(eh->src), ingress, now_tsc);
+    const MacAddress src = MacAddress::from_bytes(eh->src);
+    if (src.u64() != prev_src) {
+      prev_src = src.u64();
+      const Fdb::Learn learned = fdb_.learn(src, ingress, now_tsc);
+      if (learned == Fdb::Learn::Learned || learned == Fdb::Learn::Moved) prev_dst = ~0ull;
+    }
 
     if (!dst.is_multicast()) {
-      const PortId to = fdb_.lookup(dst);
+      if (dst.u64() != prev_dst) {
+        prev_dst = dst.u64();
+        prev_to = fdb_.lookup(dst);
+      }
+      const PortId to = prev_to;
       if (to == ingress) {
         release_packet(p);
         ++hairpin;

@@ -263,14 +263,29 @@ TEST_F(MethodsTest, ConfigApplyValidatesWholeFileFirst) {
 }
 
 TEST_F(MethodsTest, ConfigApplyFailurePartWayReportsDone) {
+  // Option values are checked by the port type when the port is created, so a bad one fails
+  // part-way; what was done before is reported.
+  const json topo = json::parse(R"({"bridges":[{"name":"br0","ports":[
+    {"name":"a","type":"loopback"},{"name":"b","type":"loopback","options":{"ring-size":"7"}}]}]})");
+  json r = call("config.apply", {{"config", topo}});
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["error"]["data"]["done"], json({"add-br br0", "add-port br0 a type=loopback"}));
+  EXPECT_EQ(r["error"]["data"]["errc"], "invalid_argument");
+  // What was done is saved.
+  EXPECT_EQ(saved()["bridges"][0]["ports"].size(), 1u);
+}
+
+TEST_F(MethodsTest, ConfigApplyWithUnknownPortTypeChangesNothing) {
+  ok("bridge.add", {{"name", "old"}});
   const json topo = json::parse(R"({"bridges":[{"name":"br0","ports":[
     {"name":"a","type":"loopback"},{"name":"b","type":"warp-drive"}]}]})");
   json r = call("config.apply", {{"config", topo}});
   ASSERT_TRUE(r.contains("error")) << r.dump();
-  EXPECT_EQ(r["error"]["data"]["done"], json({"add-br br0", "add-port br0 a type=loopback"}));
-  EXPECT_EQ(r["error"]["data"]["errc"], "not_found");
-  // What was done is saved.
-  EXPECT_EQ(saved()["bridges"][0]["ports"].size(), 1u);
+  EXPECT_EQ(r["error"]["data"]["errc"], "invalid_argument");
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("warp-drive"), std::string::npos);
+  json list = ok("bridge.list");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["name"], "old");
 }
 
 TEST_F(MethodsTest, RestoreKeepsPortsThatFailAndSavesThemBack) {

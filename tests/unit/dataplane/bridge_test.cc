@@ -145,5 +145,27 @@ TEST_F(BridgeTest, StationMoveRedirectsTraffic) {
   EXPECT_TRUE(seen[1].empty());
 }
 
+TEST_F(BridgeTest, LearningInsideABurstTakesEffectForLaterFrames) {
+  // One burst entering p0 and p1 alternately is impossible, so use two stations behind p0
+  // talking to a station that becomes known mid-burst through a move.
+  PacketBatch b;
+  b.push(make_frame(*pool_, mac(2), mac(1), 0));  // mac2 unknown: flood
+  forward(0, b);
+  collect();
+  b.push(make_frame(*pool_, mac(9), mac(2), 1));  // mac2 appears on p3
+  forward(3, b);
+  collect();
+  // Burst on p0: to mac2 (known, p3), then mac2 moves to p0 (a frame from it on p0), then to
+  // mac2 again, which now would hairpin and must be dropped.
+  b.push(make_frame(*pool_, mac(2), mac(1), 10));
+  b.push(make_frame(*pool_, mac(7), mac(2), 11));
+  b.push(make_frame(*pool_, mac(2), mac(1), 12));
+  forward(0, b);
+  auto seen = collect();
+  EXPECT_EQ(seen[3], (std::vector<uint32_t>{10, 11}));  // 11 is flooded (mac7 unknown)
+  EXPECT_EQ(bridge_->counters().hairpin_drops, 1u);
+  EXPECT_EQ(pool_->available(), pool_->capacity());
+}
+
 }  // namespace
 }  // namespace vsw
