@@ -48,14 +48,14 @@ for x in A B; do
 done
 # Linux bridge reference, entirely inside namespaces.
 ip netns add ${P}BR
-ip -n ${P}BR link add br type bridge
-ip -n ${P}BR link set br up
+ip -n ${P}BR link add sw0 type bridge
+ip -n ${P}BR link set sw0 up
 i=1
 for x in C D; do
   ip netns add ${P}$x
   ip -n ${P}$x link set lo up
   ip -n ${P}BR link add p$x type veth peer name eth0 netns ${P}$x
-  ip -n ${P}BR link set p$x master br
+  ip -n ${P}BR link set p$x master sw0
   ip -n ${P}BR link set p$x up
   ip -n ${P}$x addr add 10.89.0.$i/24 dev eth0
   ip -n ${P}$x link set eth0 up

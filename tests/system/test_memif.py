@@ -205,7 +205,10 @@ def test_testpmd_client_forwards_between_pktgens(daemon, menv):
     add_memif(daemon, "br0", "gen", menv, 1)
     add_memif(daemon, "br0", "sink", menv, 2, "ring-size=16384")
     add_memif(daemon, "br0", "tp", menv, 3, "ring-size=16384")
-    sink = start_sink(daemon, menv, "sink", 2, "--idle", 3, "--duration", 60)
+    count = 20000
+    # testpmd reflects the sink's own MAC announcements back to it, so the sink never goes idle:
+    # it stops at `count` good frames (or after 60 s, and then the counts below fail).
+    sink = start_sink(daemon, menv, "sink", 2, "--count", count, "--duration", 60)
     log_path = os.path.join(menv.dir, "testpmd.log")
     log = open(log_path, "w")
     tp = menv.spawn([TESTPMD, "-l", "0,1", "--no-pci", "--no-huge", "-m", "512",
@@ -217,7 +220,6 @@ def test_testpmd_client_forwards_between_pktgens(daemon, menv):
                      "--txq=1", "--stats-period=1"],
                     stdout=log, stderr=subprocess.STDOUT)
     assert wait_state(daemon, "tp", "connected", timeout=30), open(log_path).read()[-3000:]
-    count = 20000
     gen = menv.pktgen("--id", 1, "--mode", "tx", "--mac", GEN_MAC, "--dst-mac", TESTPMD_MAC,
                       "--count", count, "--rate", 20000)
     g = result(gen)
