@@ -19,7 +19,7 @@
 // do not fit the caller's batch wait in a per-queue carry-over list for the next rx_burst.
 //
 // Options: ifname (required), mtu (default: the interface's MTU, capped to what one buffer
-// holds), rx_frames (default 112), tx_frames (default 512). See docs/ports/afpacket.md.
+// holds), rx-frames (default 252), tx-frames (default 512). See docs/ports/afpacket.md.
 #pragma once
 
 #include <array>
@@ -45,7 +45,7 @@ Result<std::unique_ptr<Port>> create(const PortSpec& spec, PortId id, PortEnv& e
 struct AfPacketConfig {
   std::string ifname;
   uint32_t mtu = 0;          // 0: the interface's MTU, capped to the buffer size
-  uint32_t rx_frames = 112;  // rx ring slots (64 KiB each), rounded up to whole blocks of 7
+  uint32_t rx_frames = 252;  // rx ring slots (64 KiB each), rounded up to whole blocks of 7
   uint32_t tx_frames = 512;  // tx ring slots
 };
 

@@ -163,6 +163,24 @@ def test_clients_reconnect_without_touching_the_port(daemon, menv):
     assert daemon.alive()
 
 
+def test_ping_pong_round_trip_latency(daemon, menv):
+    add_memif(daemon, "br0", "ping", menv, 1)
+    add_memif(daemon, "br0", "pong", menv, 2)
+    pong = menv.pktgen("--id", 2, "--mode", "pong", "--mac", SINK_MAC, "--interrupt",
+                       "--duration", 60, "--idle", 2)
+    assert wait_state(daemon, "pong", "connected")
+    assert wait_for(lambda: port_show(daemon, "pong")["stats"]["rx_packets"] >= 1)
+    ping = menv.pktgen("--id", 1, "--mode", "ping", "--mac", GEN_MAC, "--dst-mac", SINK_MAC,
+                       "--count", 500, "--rate", 1000, "--size", 128)
+    r = result(ping)
+    p = result(pong)
+    assert r["ping"]["sent"] == 500 and r["ping"]["lost"] == 0, r
+    rtt = r["ping"]["rtt_ns"]
+    assert 0 < rtt["min"] <= rtt["p50"] <= rtt["p99"] <= rtt["max"], rtt
+    assert r["rx"]["corrupt"] == 0 and r["rx"]["ok"] == 500, r
+    assert p["tx"]["frames"] >= 500
+
+
 def test_second_client_for_a_connected_id_is_refused(daemon, menv):
     add_memif(daemon, "br0", "p1", menv, 1)
     first = menv.pktgen("--id", 1, "--mode", "rx", "--duration", 20, "--interrupt")

@@ -171,6 +171,15 @@ def test_bogus_messages_and_abandoned_handshakes(busy_bridge, menv):  # noqa: F8
     assert wait_state(d, "h3", "listening")
 
 
+def test_silent_client_times_out(busy_bridge, menv):  # noqa: F811
+    c = RawClient(menv.sock)  # connects, reads HELLO, then says nothing
+    assert c.init(13) == ACK  # binds an interface, then stalls
+    c.s.settimeout(10)
+    assert c.expect_disconnect() == "handshake timeout"
+    c.close()
+    assert wait_state(busy_bridge, "h3", "listening")
+
+
 def test_client_that_never_drains(busy_bridge, menv):  # noqa: F811
     """h1 connects, refills nothing and reads nothing: flooded frames towards it are dropped
     (tx_full) while the pair is unaffected."""

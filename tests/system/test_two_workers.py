@@ -38,8 +38,8 @@ for seq in range(count):
     size = 64 + (seq * 37) % 1300
     body = hashlib.sha256(head).digest() * (size // 32 + 1)
     s.sendto(head + body[:size - 4], (dst, 9000))
-    if seq % 50 == 49:
-        time.sleep(0.002)
+    if seq % 10 == 9:
+        time.sleep(0.001)
 '''
 
 

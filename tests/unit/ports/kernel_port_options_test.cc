@@ -97,8 +97,8 @@ TEST_F(KernelPortOptions, AfpacketRefusesNonEthernetInterfaces) {
 
 TEST_F(KernelPortOptions, AfpacketValidatesRingAndMtuOptions) {
   for (auto opts : std::vector<std::map<std::string, std::string>>{
-           {{"ifname", "lo"}, {"rx_frames", "0"}},
-           {{"ifname", "lo"}, {"tx_frames", "1000000"}},
+           {{"ifname", "lo"}, {"rx-frames", "0"}},
+           {{"ifname", "lo"}, {"tx-frames", "1000000"}},
            {{"ifname", "lo"}, {"mtu", "9000"}},
            {{"ifname", "lo"}, {"bogus", "1"}}}) {
     auto r = afp(opts);
