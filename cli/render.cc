@@ -79,13 +79,14 @@ json show_port(const json& cfg_port, const json& port_list) {
   node["options"] = options.is_object() ? options : json::object();
   node["link"] = live ? field(*live, "link") : json(nullptr);
   if (live && field(*live, "state").is_string()) node["state"] = field(*live, "state");
+  if (live && field(*live, "dynamic") == json(true)) node["dynamic"] = true;
   return node;
 }
 
 json show_bridge(const json& cfg_bridge, const json* live, const json& port_list) {
   std::string name = string_field(cfg_bridge, "name");
   json node = {{"name", name}};
-  for (const char* key : {"aging_s", "max_macs"}) {
+  for (const char* key : {"aging_s", "max_macs", "memif_dynamic"}) {
     const json& v = field(cfg_bridge, key);
     node[key] = v.is_null() && live ? field(*live, key) : v;
   }
@@ -174,15 +175,17 @@ std::string render_show(const json& tree) {
   if (!bridges.is_array() || bridges.empty()) return "no bridges\n";
   for (const json& b : bridges) {
     line(out, 0, "Bridge " + string_field(b, "name"));
-    for (const char* key : {"aging_s", "max_macs", "fdb_entries"}) {
+    for (const char* key : {"aging_s", "max_macs", "memif_dynamic", "fdb_entries"}) {
       const json& v = field(b, key);
-      if (!v.is_null()) line(out, 1, std::string(key) + ": " + scalar_text(v));
+      if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) continue;
+      line(out, 1, std::string(key) + ": " + scalar_text(v));
     }
     const json& ports = field(b, "ports");
     if (!ports.is_array()) continue;
     for (const json& p : ports) {
       line(out, 1, "Port " + string_field(p, "name"));
       line(out, 2, "type: " + scalar_text(field(p, "type")));
+      if (field(p, "dynamic") == json(true)) line(out, 2, "dynamic: true");
       const json& options = field(p, "options");
       if (options.is_object() && !options.empty()) {
         line(out, 2, "options: " + options_text(options));

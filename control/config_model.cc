@@ -76,7 +76,9 @@ Result<PortModel> port_from_json(const json& j) {
 
 Result<BridgeModel> bridge_from_json(const json& j) {
   if (!j.is_object()) return make_error(Errc::InvalidArgument, "a bridge must be an object");
-  if (Status st = check_keys(j, {"name", "aging_s", "max_macs", "ports"}); !st) return st.error();
+  if (Status st = check_keys(j, {"name", "aging_s", "max_macs", "memif_dynamic", "ports"}); !st) {
+    return st.error();
+  }
   BridgeModel b;
   auto name = get_string(j, "name");
   if (!name) return name.error();
@@ -86,7 +88,13 @@ Result<BridgeModel> bridge_from_json(const json& j) {
   if (!aging) return aging.error();
   auto max_macs = get_u32(j, "max_macs", kDefaultMaxMacs);
   if (!max_macs) return max_macs.error();
-  b.settings = BridgeSettings{*aging, *max_macs};
+  b.settings = BridgeSettings{*aging, *max_macs, {}};
+  if (const auto dyn = j.find("memif_dynamic"); dyn != j.end()) {
+    if (!dyn->is_string()) {
+      return make_error(Errc::InvalidArgument, "'memif_dynamic' must be a string (a socket path)");
+    }
+    b.settings.memif_dynamic = dyn->get<std::string>();
+  }
   if (Status st = validate_settings(b.settings); !st) return st.error();
   if (const auto ports = j.find("ports"); ports != j.end()) {
     if (!ports->is_array()) return make_error(Errc::InvalidArgument, "'ports' must be an array");
@@ -155,6 +163,12 @@ Status validate_settings(const BridgeSettings& s) {
   if (s.max_macs < kMinMaxMacs || s.max_macs > kMaxMaxMacs) {
     return make_error(Errc::InvalidArgument, "max_macs={} is out of range {}..{}", s.max_macs,
                       kMinMaxMacs, kMaxMaxMacs);
+  }
+  // sockaddr_un.sun_path holds 108 bytes including the terminating NUL (unix(7)).
+  if (!s.memif_dynamic.empty() && (s.memif_dynamic[0] != '/' || s.memif_dynamic.size() > 107)) {
+    return make_error(Errc::InvalidArgument,
+                      "memif_dynamic='{}' must be an absolute socket path of at most 107 bytes",
+                      s.memif_dynamic);
   }
   return ok();
 }
@@ -235,10 +249,12 @@ json config_to_json(const ConfigModel& cfg) {
       ports.push_back(
           {{"name", p.name}, {"type", p.type}, {"options", port_options_to_json(p.options)}});
     }
-    bridges.push_back({{"name", b.name},
-                       {"aging_s", b.settings.aging_s},
-                       {"max_macs", b.settings.max_macs},
-                       {"ports", std::move(ports)}});
+    json bridge = {{"name", b.name},
+                   {"aging_s", b.settings.aging_s},
+                   {"max_macs", b.settings.max_macs},
+                   {"ports", std::move(ports)}};
+    if (!b.settings.memif_dynamic.empty()) bridge["memif_dynamic"] = b.settings.memif_dynamic;
+    bridges.push_back(std::move(bridge));
   }
   return json{{"bridges", std::move(bridges)}};
 }

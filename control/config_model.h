@@ -49,6 +49,9 @@ struct PortModel {
 struct BridgeSettings {
   uint32_t aging_s = kDefaultAgingS;
   uint32_t max_macs = kDefaultMaxMacs;
+  // Socket path on which memif clients with unknown ids get ports on the fly (dynamic memif
+  // ports, control/dynamic_memif.h); empty = off (the default).
+  std::string memif_dynamic;
   bool operator==(const BridgeSettings&) const = default;
 };
 

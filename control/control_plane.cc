@@ -13,7 +13,10 @@ BridgeConfig to_switch(const BridgeSettings& s) { return BridgeConfig{s.aging_s,
 
 ControlPlane::ControlPlane(Switch& sw, const ports::PortFactory& factory, ports::PortEnv& env,
                            const StateStore* store)
-    : sw_(sw), factory_(factory), env_(env), store_(store) {}
+    : sw_(sw), factory_(factory), env_(env), store_(store),
+      dynamic_(sw, factory, env, [this](const std::string& name) {
+        return running_.find_bridge(name) != nullptr || running_.find_port(name) != nullptr;
+      }) {}
 
 Status ControlPlane::check_name_free(const std::string& name) const {
   if (running_.find_bridge(name) != nullptr) {
@@ -21,6 +24,10 @@ Status ControlPlane::check_name_free(const std::string& name) const {
   }
   if (running_.find_port(name) != nullptr) {
     return make_error(Errc::AlreadyExists, "name '{}' is already used by a port", name);
+  }
+  if (dynamic_.find(name) != nullptr) {
+    return make_error(Errc::AlreadyExists, "name '{}' is already used by a dynamic memif port",
+                      name);
   }
   return ok();
 }
@@ -30,6 +37,10 @@ Status ControlPlane::add_bridge(const std::string& name, const BridgeSettings& s
   if (Status st = validate_settings(s); !st) return st;
   if (Status st = check_name_free(name); !st) return st;
   if (Status st = sw_.add_bridge(name, to_switch(s)); !st) return st;
+  if (Status st = dynamic_.configure(name, s.memif_dynamic); !st) {
+    (void)sw_.del_bridge(name);
+    return st;
+  }
   running_.bridges.push_back(BridgeModel{name, s, {}});
   return ok();
 }
@@ -37,6 +48,7 @@ Status ControlPlane::add_bridge(const std::string& name, const BridgeSettings& s
 Status ControlPlane::del_bridge(const std::string& name) {
   BridgeModel* b = running_.find_bridge(name);
   if (b == nullptr) return make_error(Errc::NotFound, "bridge '{}' does not exist", name);
+  dynamic_.forget_bridge(name);  // its dynamic ports go with the bridge below
   if (Status st = sw_.del_bridge(name); !st) return st;
   for (const PortModel& p : b->ports) port_errors_.erase(p.name);
   std::erase_if(running_.bridges, [&](const BridgeModel& m) { return m.name == name; });
@@ -48,7 +60,12 @@ Status ControlPlane::set_bridge(const std::string& name, const BridgeSettings& s
   if (b == nullptr) return make_error(Errc::NotFound, "bridge '{}' does not exist", name);
   if (Status st = validate_settings(s); !st) return st;
   if (b->settings == s) return ok();
-  if (Status st = sw_.set_bridge(name, to_switch(s)); !st) return st;
+  if (s.memif_dynamic != b->settings.memif_dynamic) {
+    if (Status st = dynamic_.configure(name, s.memif_dynamic); !st) return st;
+  }
+  if (s.aging_s != b->settings.aging_s || s.max_macs != b->settings.max_macs) {
+    if (Status st = sw_.set_bridge(name, to_switch(s)); !st) return st;
+  }
   b->settings = s;
   return ok();
 }
@@ -80,6 +97,7 @@ void ControlPlane::forget_port(const std::string& name) {
 }
 
 Status ControlPlane::del_port(const std::string& name) {
+  if (dynamic_.find(name) != nullptr) return dynamic_.del_port(name);
   if (running_.find_port(name) == nullptr) {
     return make_error(Errc::NotFound, "port '{}' does not exist", name);
   }

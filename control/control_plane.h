@@ -23,6 +23,7 @@
 
 #include "common/result.h"
 #include "control/config_model.h"
+#include "control/dynamic_memif.h"
 #include "control/reconciler.h"
 #include "control/state_store.h"
 #include "dataplane/switch.h"
@@ -67,6 +68,8 @@ class ControlPlane final : public ActionSink {
   // "ok", or "error: <reason>" for a port that could not be created.
   std::string port_state(const std::string& name) const;
   bool port_in_error(const std::string& name) const { return port_errors_.count(name) != 0; }
+  // Ports made on the fly for memif clients (bridge setting memif_dynamic); not in running().
+  const DynamicMemifPorts& dynamic_ports() const noexcept { return dynamic_; }
   Switch& sw() noexcept { return sw_; }
   const Switch& sw() const noexcept { return sw_; }
 
@@ -81,6 +84,7 @@ class ControlPlane final : public ActionSink {
   const StateStore* store_;
   ConfigModel running_;
   std::map<std::string, std::string> port_errors_;  // port name -> reason
+  DynamicMemifPorts dynamic_;
 };
 
 }  // namespace vsw::control

@@ -6,7 +6,7 @@ set -euo pipefail
 VSW_BUILD_PACKAGES="meson ninja-build g++ pkg-config libboost-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev"
 VSW_TEST_PACKAGES="python3 python3-pytest iproute2 iputils-ping iperf3 ethtool procps
-  dpdk valgrind libbenchmark-dev socat"
+  dpdk dpdk-dev valgrind libbenchmark-dev socat"
 
 vsw_install_packages() {
   local missing=()

@@ -37,7 +37,7 @@ def pktgen_txrx(build, sock_a, id_a, sock_b, id_b, size, seconds, cpu):
            "--mac", "02:00:00:00:00:01"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if out.returncode != 0:
-        raise RuntimeError(f"pktgen failed: {out.stderr}")
+        raise RuntimeError(f"pktgen exit {out.returncode}: {out.stderr} {out.stdout}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -73,6 +73,11 @@ def run_vsw(build, work, size, seconds, switch_cpu, gen_cpu):
                                        text=True, timeout=30).stdout)
         r["switch_cycles_per_packet"] = dp["workers"][0].get("cycles_per_packet")
         return r
+    except Exception:
+        log.flush()
+        with open(os.path.join(run, "vswitchd.log")) as f:
+            sys.stderr.write("vswitchd log:\n" + f.read()[-4000:])
+        raise
     finally:
         d.send_signal(signal.SIGTERM)
         try:

@@ -23,17 +23,23 @@ struct BridgeArgs {
   bool if_exists = false;
   CLI::Option* aging = nullptr;
   CLI::Option* max = nullptr;
+  std::string memif_dynamic;
+  CLI::Option* dynamic = nullptr;
 };
 
 void add_settings(CLI::App* sub, BridgeArgs& a) {
   a.aging = sub->add_option("--aging", a.aging_s, "MAC aging time in seconds (daemon default 300)");
   a.max = sub->add_option("--max-macs", a.max_macs,
                           "MAC table capacity in entries (daemon default 8192)");
+  a.dynamic = sub->add_option("--memif-dynamic", a.memif_dynamic,
+                              "socket PATH where memif clients with unknown ids get ports on the "
+                              "fly (\"\" turns it off; default off)");
 }
 
 void put_settings(json& params, const BridgeArgs& a) {
   if (a.aging->count() > 0) params["aging_s"] = a.aging_s;
   if (a.max->count() > 0) params["max_macs"] = a.max_macs;
+  if (a.dynamic->count() > 0) params["memif_dynamic"] = a.memif_dynamic;
 }
 
 }  // namespace

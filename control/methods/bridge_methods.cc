@@ -15,6 +15,7 @@ Result<BridgeSettings> requested_settings(const json& p, BridgeSettings base) {
   if (!max_macs) return max_macs.error();
   if (*aging) base.aging_s = **aging;
   if (*max_macs) base.max_macs = **max_macs;
+  if (p.contains("memif_dynamic")) base.memif_dynamic = str_param(p, "memif_dynamic");
   if (Status st = validate_settings(base); !st) return st.error();
   return base;
 }
@@ -65,10 +66,16 @@ Result<json> bridge_list(ControlPlane& cp) {
   for (const BridgeModel& b : cp.running().bridges) {
     json ports = json::array();
     for (const PortModel& port : b.ports) ports.push_back(port.name);
+    json dynamic = json::array();
+    for (const auto& [name, e] : cp.dynamic_ports().ports()) {
+      if (e.bridge == b.name) dynamic.push_back(name);
+    }
     json row = {{"name", b.name},
                 {"aging_s", b.settings.aging_s},
                 {"max_macs", b.settings.max_macs},
-                {"ports", std::move(ports)}};
+                {"memif_dynamic", b.settings.memif_dynamic},
+                {"ports", std::move(ports)},
+                {"dynamic_ports", std::move(dynamic)}};
     if (auto info = cp.sw().bridge(b.name)) {
       row["fdb"] = fdb_stats_to_json(info->fdb);
       row["counters"] = {{"unicast", info->counters.unicast},
@@ -83,19 +90,21 @@ Result<json> bridge_list(ControlPlane& cp) {
 }  // namespace
 
 void register_bridge(Dispatcher& d, ControlPlane& cp) {
-  must_add(d, "bridge.add", "add a bridge: name, aging_s?, max_macs?, may_exist?",
+  must_add(d, "bridge.add", "add a bridge: name, aging_s?, max_macs?, memif_dynamic?, may_exist?",
            {{"name", FieldType::String, true},
             {"aging_s", FieldType::Unsigned, false},
             {"max_macs", FieldType::Unsigned, false},
+            {"memif_dynamic", FieldType::String, false},
             {"may_exist", FieldType::Bool, false}},
            [&cp](Call& c) { return bridge_add(cp, c.params); });
   must_add(d, "bridge.del", "delete a bridge and its ports: name, if_exists?",
            {{"name", FieldType::String, true}, {"if_exists", FieldType::Bool, false}},
            [&cp](Call& c) { return bridge_del(cp, c.params); });
-  must_add(d, "bridge.set", "change bridge settings: name, aging_s?, max_macs?",
+  must_add(d, "bridge.set", "change bridge settings: name, aging_s?, max_macs?, memif_dynamic?",
            {{"name", FieldType::String, true},
             {"aging_s", FieldType::Unsigned, false},
-            {"max_macs", FieldType::Unsigned, false}},
+            {"max_macs", FieldType::Unsigned, false},
+            {"memif_dynamic", FieldType::String, false}},
            [&cp](Call& c) { return bridge_set(cp, c.params); });
   must_add(d, "bridge.list", "list bridges with their settings, ports and MAC table counters", {},
            [&cp](Call&) { return bridge_list(cp); });

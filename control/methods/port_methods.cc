@@ -40,7 +40,8 @@ Result<json> port_add(ControlPlane& cp, const json& p) {
 
 Result<json> port_del(ControlPlane& cp, const json& p) {
   const std::string name = str_param(p, "name");
-  if (cp.running().find_port(name) == nullptr && bool_param(p, "if_exists")) {
+  if (cp.running().find_port(name) == nullptr && cp.dynamic_ports().find(name) == nullptr &&
+      bool_param(p, "if_exists")) {
     return json::object();
   }
   if (Status st = cp.del_port(name); !st) return st.error();
@@ -66,6 +67,12 @@ Result<json> port_list(ControlPlane& cp, const json& p) {
   for (const BridgeModel& b : cp.running().bridges) {
     if (!bridge.empty() && b.name != bridge) continue;
     for (const PortModel& port : b.ports) out.push_back(port_row(cp, b, port));
+    for (const auto& [name, e] : cp.dynamic_ports().ports()) {
+      if (e.bridge != b.name) continue;
+      json row = port_row(cp, b, e.model);
+      row["dynamic"] = true;
+      out.push_back(std::move(row));
+    }
   }
   return out;
 }
@@ -74,8 +81,16 @@ Result<json> port_show(ControlPlane& cp, const json& p) {
   const std::string name = str_param(p, "name");
   const BridgeModel* b = nullptr;
   const PortModel* port = cp.running().find_port(name, &b);
-  if (port == nullptr) return make_error(Errc::NotFound, "port '{}' does not exist", name);
+  const DynamicMemifPorts::Entry* dynamic = cp.dynamic_ports().find(name);
+  if (dynamic != nullptr) {
+    port = &dynamic->model;
+    b = cp.running().find_bridge(dynamic->bridge);
+  }
+  if (port == nullptr || b == nullptr) {
+    return make_error(Errc::NotFound, "port '{}' does not exist", name);
+  }
   json out = port_row(cp, *b, *port);
+  if (dynamic != nullptr) out["dynamic"] = true;
   out["options"] = port_options_to_json(port->options);
   out["details"] = json::object();
   auto info = cp.sw().port(name);
