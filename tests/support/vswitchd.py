@@ -10,6 +10,17 @@ import time
 from . import paths
 
 
+def read_line(sock):
+    """Bytes up to and including the next newline (or up to EOF)."""
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
 class Vswitchd:
     """One daemon with its own socket, state file and run directory under a temp dir."""
 
@@ -87,13 +98,7 @@ class Vswitchd:
             if params is not None:
                 req["params"] = params
             s.sendall((json.dumps(req) + "\n").encode())
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-            return json.loads(buf)
+            return json.loads(read_line(s))
 
     def result(self, method, params=None):
         reply = self.rpc(method, params)
