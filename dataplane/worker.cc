@@ -27,7 +27,7 @@ inline void add_relaxed(std::atomic<uint64_t>& c, uint64_t n) noexcept {
 
 Worker::Worker(uint16_t id, int cpu, uint32_t idle_sleep_us, QuiescentDomain& qsd)
     : id_(id), cpu_(cpu), idle_sleep_us_(idle_sleep_us), qsd_(qsd),
-      batcher_(std::make_unique<TxBatcher>()) {}
+      batcher_(std::make_unique<TxBatcher>()), rx_batch_(std::make_unique<PacketBatch>()) {}
 
 Worker::~Worker() { stop(); }
 
@@ -87,8 +87,8 @@ uint32_t Worker::poll_once() noexcept {
   uint32_t moved = 0;
   uint64_t bursts = 0;
   if (topo != nullptr && id_ < topo->rx_by_worker.size()) {
+    PacketBatch& batch = *rx_batch_;  // empty between bursts: forward() hands every frame on
     for (const RxAssignment& rx : topo->rx_by_worker[id_]) {
-      PacketBatch batch;
       const uint16_t n = rx.port->rx_burst(rx.queue, batch);
       if (n == 0) continue;
       moved += n;

@@ -62,6 +62,7 @@ class Worker {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::unique_ptr<TxBatcher> batcher_;
+  std::unique_ptr<PacketBatch> rx_batch_;  // reused every pass: no per-pass initialisation
   std::atomic<uint64_t> packets_{0}, batches_{0}, busy_tsc_{0}, idle_tsc_{0};
 };
 
