@@ -9,11 +9,6 @@ using nlohmann::json;
 
 namespace {
 
-bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-';
-}
-
 Error at(std::string_view path, const Error& e) {
   return Error{e.code, fmt::format("{}: {}", path, e.message), e.sys_errno};
 }
@@ -139,6 +134,11 @@ size_t ConfigModel::port_count() const {
   size_t n = 0;
   for (const BridgeModel& b : bridges) n += b.ports.size();
   return n;
+}
+
+bool is_name_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
 }
 
 Status validate_name(std::string_view what, std::string_view name) {

@@ -77,6 +77,8 @@ struct ConfigModel {
 // --- validation ---------------------------------------------------------------------------------
 // InvalidArgument unless `name` follows the name rule; `what` prefixes the message ("bridge").
 Status validate_name(std::string_view what, std::string_view name);
+// True for the characters a bridge or port name may hold: A-Z a-z 0-9 _ . -
+bool is_name_char(char c) noexcept;
 Status validate_settings(const BridgeSettings& s);
 Status validate_port(const PortModel& p);
 // Everything above plus uniqueness of every name across bridges and ports, and the port limit.

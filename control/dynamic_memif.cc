@@ -2,7 +2,6 @@
 #include "control/dynamic_memif.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/log.h"
 
@@ -11,10 +10,8 @@ namespace vsw::control {
 std::string dynamic_port_name(const std::string& if_name, uint32_t id) {
   std::string name;
   for (char c : if_name) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-') {
-      name += c;
-    }
-    if (name.size() == 15) break;
+    if (is_name_char(c)) name += c;
+    if (name.size() == kMaxNameLen) break;
   }
   return name.empty() ? "memif" + std::to_string(id) : name;
 }

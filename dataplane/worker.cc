@@ -19,10 +19,6 @@ namespace vsw {
 
 namespace {
 constexpr uint32_t kEmptyPassesBeforeNap = 1024;
-
-inline void add_relaxed(std::atomic<uint64_t>& c, uint64_t n) noexcept {
-  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
 }  // namespace
 
 Worker::Worker(uint16_t id, int cpu, uint32_t idle_sleep_us, QuiescentDomain& qsd)
@@ -74,7 +70,7 @@ void Worker::run() noexcept {
       const uint64_t t0 = rdtsc();
       timespec nap{0, static_cast<long>(idle_sleep_us_) * 1000};
       nanosleep(&nap, nullptr);
-      add_relaxed(idle_tsc_, rdtsc() - t0);
+      idle_tsc_.add(rdtsc() - t0);
     }
   }
   Mempool::unbind_thread_cache();
@@ -108,21 +104,21 @@ uint32_t Worker::poll_once() noexcept {
   if (qs_slot_ != nullptr) QuiescentDomain::quiescent(qs_slot_);
   const uint64_t spent = rdtsc() - start;
   if (moved != 0) {
-    add_relaxed(packets_, moved);
-    add_relaxed(batches_, bursts);
-    add_relaxed(busy_tsc_, spent);
+    packets_.add(moved);
+    batches_.add(bursts);
+    busy_tsc_.add(spent);
   } else {
-    add_relaxed(idle_tsc_, spent);
+    idle_tsc_.add(spent);
   }
   return moved;
 }
 
 WorkerStats Worker::stats() const noexcept {
   WorkerStats s;
-  s.packets = packets_.load(std::memory_order_relaxed);
-  s.batches = batches_.load(std::memory_order_relaxed);
-  s.busy_tsc = busy_tsc_.load(std::memory_order_relaxed);
-  s.idle_tsc = idle_tsc_.load(std::memory_order_relaxed);
+  s.packets = packets_.get();
+  s.batches = batches_.get();
+  s.busy_tsc = busy_tsc_.get();
+  s.idle_tsc = idle_tsc_.get();
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/result.h"
+#include "dataplane/port_counters.h"
 #include "dataplane/quiescent.h"
 #include "dataplane/tx_batcher.h"
 
@@ -63,7 +64,7 @@ class Worker {
   std::thread thread_;
   std::unique_ptr<TxBatcher> batcher_;
   std::unique_ptr<PacketBatch> rx_batch_;  // reused every pass: no per-pass initialisation
-  std::atomic<uint64_t> packets_{0}, batches_{0}, busy_tsc_{0}, idle_tsc_{0};
+  Counter packets_, batches_, busy_tsc_, idle_tsc_;  // single writer: this worker
 };
 
 }  // namespace vsw
