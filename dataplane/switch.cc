@@ -20,10 +20,6 @@ struct Switch::PortEntry {
   uint64_t seq = 0;  // creation order
 };
 
-namespace {
-uint64_t g_port_seq = 0;
-}  // namespace
-
 Result<std::unique_ptr<Switch>> Switch::create(const SwitchConfig& cfg) {
   if (cfg.workers == 0 || cfg.workers > QuiescentDomain::kMaxSlots) {
     return make_error(Errc::InvalidArgument, "worker count {} must be in 1..{}", cfg.workers,
@@ -197,7 +193,7 @@ Status Switch::add_port(const std::string& bridge, const std::string& name, cons
   auto e = std::make_unique<PortEntry>();
   e->port = std::move(*port);
   e->bridge = bridge;
-  e->seq = ++g_port_seq;
+  e->seq = ++next_port_seq_;
   ports_.emplace(name, std::move(e));
   bit->second->ports.push_back(name);
   publish_locked();

@@ -142,6 +142,7 @@ class Switch {
   std::vector<std::string> bridge_order_;
   std::map<std::string, std::unique_ptr<PortEntry>> ports_;
   std::unique_ptr<const Topology> topology_;
+  uint64_t next_port_seq_ = 0;  // creation order of ports (rx queues are dealt in it)
   bool running_ = false;
 };
 
