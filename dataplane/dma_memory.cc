@@ -69,7 +69,7 @@ void DmaMemory::resolve_pages() {
 
 uint64_t DmaMemory::iova_of(const void* p) const noexcept {
   const auto off = static_cast<size_t>(static_cast<const std::byte*>(p) - base_);
-  if (!physical_) return reinterpret_cast<uintptr_t>(p);
+  if (!physical_) return 0;  // ordinary pages: no stable device address
   return page_phys_[off / kHugePageBytes] + off % kHugePageBytes;
 }
 

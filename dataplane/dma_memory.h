@@ -4,7 +4,9 @@
 // never straddles a physical page boundary; otherwise from ordinary pages (logged once), which is
 // enough for software ports and for vfio with an IOMMU (where IOVA = virtual address).
 // iova_of() resolves the physical address through /proc/self/pagemap when that is readable
-// (root, hugepages: what uio needs, as ixy does) and falls back to the virtual address.
+// (root, hugepages: what uio needs, as ixy does). Otherwise the memory has no device address and
+// iova_of() returns 0: ordinary pages can move, so they must never be handed to a device. (An
+// IOMMU mapping — vfio — gives such memory an IOVA explicitly; that is the PCI layer's job.)
 #pragma once
 
 #include <cstddef>
@@ -30,7 +32,7 @@ class DmaMemory {
   size_t size() const noexcept { return bytes_; }
   bool hugepage_backed() const noexcept { return huge_; }
   bool physical_iova() const noexcept { return physical_; }
-  // Device address of `p`, which must lie inside this region.
+  // Device address of `p`, which must lie inside this region; 0 when the region has none.
   uint64_t iova_of(const void* p) const noexcept;
 
  private:

@@ -33,7 +33,7 @@ Result<std::unique_ptr<Mempool>> Mempool::create(std::string name, const Config&
   std::unique_ptr<Mempool> pool(new Mempool(std::move(name), cfg, std::move(*mem)));
   log::dp().info("mempool created name={} buffers={} buffer_bytes={} hugepages={} iova={}",
                  pool->name_, cfg.buffers, b, pool->hugepage_backed(),
-                 pool->physical_iova() ? "physical" : "virtual");
+                 pool->physical_iova() ? "physical" : "none (not DMA-capable)");
   return pool;
 }
 
@@ -63,7 +63,9 @@ void Mempool::reset(Packet* p) noexcept {
   p->len = 0;
   p->frame_len = 0;
   p->in_port = kNoPort;
-  p->user = 0;
+  p->flags = 0;
+  p->gso_type = GsoType::None;
+  p->gso_size = p->csum_start = p->csum_offset = p->hdr_len = 0;
   p->refs.store(1, std::memory_order_relaxed);
 }
 

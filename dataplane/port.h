@@ -12,6 +12,25 @@
 // A port is destroyed by the control thread only after every worker passed a quiescent point
 // since the port left the published topology (dataplane/quiescent.h), so the fast path never
 // sees a dangling Port*.
+//
+// Buffer ownership — the contract every port keeps:
+//   * Owned buffers come from a Mempool (Packet::owner is the pool). They may be kept as long as
+//     the holder likes (a tx ring waiting for completions, a software queue) and released from
+//     any thread. They may be given to a device for DMA only when Packet::is_dma_capable(): the
+//     pool's memory has a real device address (physical for uio, IOMMU-mapped for vfio). A pool
+//     in ordinary pages has iova 0 and must never be handed to a device.
+//   * Lent buffers (Packet::is_lent(), kPacketLent) are a peer's memory (memif, vhost-user) with
+//     a vsw-private header. They are valid only until the receiving worker's next quiescent
+//     point: the peer may disconnect (and its memory be unmapped) right after it. Every
+//     reference to a lent frame must therefore be dropped inside the tx_burst() call that got it
+//     (after copying the bytes out). A port that keeps buffers after tx_burst() returns replaces
+//     lent frames by owned copies first (make_owned(), dataplane/buffer_ownership.h) — lent
+//     memory never reaches a device and never outlives the burst. Lent bytes are also never
+//     written: the peer may change them at any time, so checks are made on copies.
+//   * A packet with refs > 1 (flooded) is shared: nobody writes its bytes or header fields.
+//     Completing a checksum or segmenting a super-frame (egress_offload.h) works on new buffers
+//     or on a packet held alone.
+//   * tx_burst() takes every reference in the batch, whatever it returns.
 #pragma once
 
 #include <array>

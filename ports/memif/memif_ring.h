@@ -19,8 +19,8 @@
 //
 // Threads: receive() only on the worker owning the rx queue; release() by whoever drops the last
 // reference of a lent packet, which with vsw's synchronous forwarding is that same worker before
-// its next quiescent point (contract for every port: a tx_burst that keeps buffers past its
-// return, e.g. for DMA, must copy frames whose Packet::iova is 0, as lent frames are).
+// its next quiescent point (the buffer-ownership contract of dataplane/port.h: lent frames carry
+// kPacketLent, and a port that keeps buffers past tx_burst copies them first).
 // transmit() only under the tx lock of the queue mapped to this ring. Construction and reset on
 // the control thread while the ring is not published.
 #pragma once

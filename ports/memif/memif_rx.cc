@@ -29,6 +29,7 @@ RxRing::RxRing(RingHeader* hdr, uint8_t log2, uint32_t max_segment_bytes, PortId
   for (uint32_t i = 0; i < size_; ++i) {
     Packet& p = pkts_[i];
     p.iova = 0;  // client memory is not DMA-capable: ports that keep buffers must copy
+    p.flags = kPacketLent;  // valid only until the worker's next quiescent point (port.h)
     p.owner = this;
     p.slot = i;
     p.in_port = port_;

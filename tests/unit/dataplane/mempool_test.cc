@@ -47,7 +47,10 @@ TEST(Mempool, FreshBuffersAreReset) {
   EXPECT_EQ(reinterpret_cast<std::byte*>(p), p->base) << "header at the start of its buffer";
   EXPECT_EQ(p->data(), p->base + 128);
   EXPECT_EQ(pool->data_room(), 2048u - 128u);
-  EXPECT_NE(p->iova, 0u);
+  EXPECT_EQ(p->iova, 0u) << "ordinary pages have no device address";
+  EXPECT_FALSE(p->is_dma_capable());
+  EXPECT_FALSE(p->is_lent());
+  EXPECT_FALSE(p->has_offload());
   p->len = 100;
   retain_packet(p);
   release_packet(p);
