@@ -31,7 +31,8 @@ Result<std::unique_ptr<Switch>> Switch::create(const SwitchConfig& cfg) {
   sw->pool_ = std::move(*pool);
   for (uint16_t i = 0; i < cfg.workers; ++i) {
     const int cpu = cfg.cpus.empty() ? -1 : cfg.cpus[i % cfg.cpus.size()];
-    sw->workers_.push_back(std::make_unique<Worker>(i, cpu, cfg.idle_sleep_us, sw->qsd_));
+    sw->workers_.push_back(std::make_unique<Worker>(i, cpu, cfg.idle_sleep_us, sw->qsd_,
+                                                      sw->pool_.get(), cfg.workers));
   }
   std::lock_guard guard(sw->mu_);
   sw->publish_locked();
