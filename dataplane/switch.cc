@@ -20,6 +20,9 @@ struct Switch::PortEntry {
   uint64_t seq = 0;  // creation order
 };
 
+// Worker ids run 0..workers-1 and select a bridge's per-worker counters.
+static_assert(Bridge::kMaxWorkers >= QuiescentDomain::kMaxSlots);
+
 Result<std::unique_ptr<Switch>> Switch::create(const SwitchConfig& cfg) {
   if (cfg.workers == 0 || cfg.workers > QuiescentDomain::kMaxSlots) {
     return make_error(Errc::InvalidArgument, "worker count {} must be in 1..{}", cfg.workers,
@@ -156,7 +159,8 @@ Status Switch::set_bridge(const std::string& name, const BridgeConfig& cfg) {
     }
     std::unique_ptr<Bridge> old = std::move(e.bridge);
     e.bridge = std::move(fresh);
-    publish_locked();
+    publish_locked();  // no worker forwards through `old` any more: its counters are final
+    e.bridge->inherit_counters(old->counters());
   } else {
     e.bridge->fdb().set_aging_ticks(fcfg.aging_ticks);
   }

@@ -92,7 +92,7 @@ uint32_t Worker::poll_once() noexcept {
       if (n == 0) continue;
       moved += n;
       ++bursts;
-      rx.bridge->bridge->forward(rx.port->id(), batch, *rx.bridge, *topo, *batcher_,
+      rx.bridge->bridge->forward(id_, rx.port->id(), batch, *rx.bridge, *topo, *batcher_,
                                  rx.port->counters().rx(rx.queue), start);
       batcher_->flush([&](PortId to, PacketBatch& out) noexcept {
         Port* port = topo->ports[to];
