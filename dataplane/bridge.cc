@@ -1,6 +1,8 @@
 // dataplane/bridge.cc — learning, lookup, flooding and the no-hairpin rule.
 #include "dataplane/bridge.h"
 
+#include <cstring>
+
 #include "common/ether.h"
 
 namespace vsw {
@@ -16,16 +18,25 @@ void Bridge::forward(PortId ingress, PacketBatch& in, const BridgeView& view,
   // learn and lookup of this burst. A learn that changed the table forgets the cached lookup.
   uint64_t prev_src = ~0ull, prev_dst = ~0ull;
   PortId prev_to = kNoPort;
-  for (uint16_t i = 0; i < in.size(); ++i) {
-    Packet* p = in[i];
+  // Locals for the batch: pushes into the output batches could otherwise alias its size.
+  const uint16_t n = in.size();
+  Packet* const* const pkts = in.data();
+  for (uint16_t i = 0; i < n; ++i) {
+    Packet* p = pkts[i];
     if (p->len < kEtherHeaderBytes) {
       release_packet(p);
       ++runts;
       continue;
     }
-    const auto* eh = reinterpret_cast<const EtherHeader*>(p->data());
-    const MacAddress dst = MacAddress::from_bytes(eh->dst);
-    const MacAddress src = MacAddress::from_bytes(eh->src);
+    // IEEE 802.3 §3.2: destination then source address, six octets each, first octet most
+    // significant in MacAddress. One 8-byte big-endian load per address; the second ends at
+    // byte 14, still inside the header that len >= kEtherHeaderBytes guarantees.
+    const std::byte* h = p->data();
+    uint64_t w_dst, w_src;
+    std::memcpy(&w_dst, h, 8);
+    std::memcpy(&w_src, h + 6, 8);
+    const MacAddress dst = MacAddress::from_u64(__builtin_bswap64(w_dst) >> 16);
+    const MacAddress src = MacAddress::from_u64(__builtin_bswap64(w_src) >> 16);
     if (src.u64() != prev_src) {
       prev_src = src.u64();
       const Fdb::Learn learned = fdb_.learn(src, ingress, now_tsc);
@@ -36,6 +47,11 @@ void Bridge::forward(PortId ingress, PacketBatch& in, const BridgeView& view,
       if (dst.u64() != prev_dst) {
         prev_dst = dst.u64();
         prev_to = fdb_.lookup(dst);
+        // A port that just left the topology may linger in the table until its flush: flood
+        // (the topology does not change during the burst, so this holds for the cached entry).
+        if (prev_to != kNoPort && prev_to != ingress && topo.ports[prev_to] == nullptr) {
+          prev_to = kNoPort;
+        }
       }
       const PortId to = prev_to;
       if (to == ingress) {
@@ -43,8 +59,7 @@ void Bridge::forward(PortId ingress, PacketBatch& in, const BridgeView& view,
         ++hairpin;
         continue;
       }
-      // A port that just left the topology may linger in the table until its flush: flood.
-      if (to != kNoPort && topo.ports[to] != nullptr) {
+      if (to != kNoPort) {
         out.push(to, p);
         ++unicast;
         continue;

@@ -1,14 +1,16 @@
-// dataplane/port.cc — the shared transmit wrapper: MTU filter and tx-queue serialisation.
+// dataplane/port.cc — the shared transmit wrapper: MTU filter and tx-queue serialisation (the
+// lock only where workers share a queue).
 #include "dataplane/port.h"
-
-#include <mutex>
 
 #include "common/ether.h"
 
 namespace vsw {
 
-uint16_t Port::transmit(uint16_t worker, PacketBatch& batch) noexcept {
-  const QueueId q = static_cast<QueueId>(worker % tx_queue_count());
+uint16_t Port::transmit(uint16_t worker, PacketBatch& batch, uint16_t workers) noexcept {
+  const uint16_t queues = tx_queue_count();
+  const QueueId q = static_cast<QueueId>(worker % queues);
+  // Workers 0..workers-1 map to distinct queues when there are at least as many queues.
+  const bool shared = workers == 0 || workers > queues;
   const uint32_t max_frame = mtu_ + kEtherHeaderBytes + kVlanTagBytes;
   uint16_t kept = 0;
   uint16_t oversize = 0;
@@ -22,10 +24,11 @@ uint16_t Port::transmit(uint16_t worker, PacketBatch& batch) noexcept {
     }
   }
   batch.set_size(kept);
-  std::lock_guard guard(tx_locks_[q]);
+  if (shared) tx_locks_[q].lock();
   if (oversize != 0) counters_.tx(q).drop(DropReason::Mtu, oversize);
-  if (kept == 0) return 0;
-  return tx_burst(q, batch);
+  const uint16_t sent = kept == 0 ? 0 : tx_burst(q, batch);
+  if (shared) tx_locks_[q].unlock();
+  return sent;
 }
 
 }  // namespace vsw

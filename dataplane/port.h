@@ -7,7 +7,8 @@
 //   * identity and shape: any thread, constant after creation;
 //   * rx_burst(q): only the worker that owns rx queue q (exactly one worker polls each rx queue);
 //   * transmit(): any worker; Port serialises workers that share a tx queue with one lock per
-//     batch (never per packet), as OVS does for ports with fewer tx queues than threads;
+//     batch (never per packet), as OVS does for ports with fewer tx queues than threads; with a
+//     tx queue per worker there is no lock;
 //   * everything else: the control thread.
 // A port is destroyed by the control thread only after every worker passed a quiescent point
 // since the port left the published topology (dataplane/quiescent.h), so the fast path never
@@ -81,9 +82,12 @@ class Port {
   // device; the others are released and counted in counters().tx(q).drops.
   virtual uint16_t tx_burst(QueueId q, PacketBatch& batch) noexcept = 0;
 
-  // Any worker: drops frames over the MTU, picks tx queue `worker % tx_queue_count()`, takes its
-  // lock for the batch and calls tx_burst(). Same ownership contract as tx_burst().
-  uint16_t transmit(uint16_t worker, PacketBatch& batch) noexcept;
+  // Any worker: drops frames over the MTU, picks tx queue `worker % tx_queue_count()` and calls
+  // tx_burst() holding that queue's lock for the batch. `workers` is how many workers transmit
+  // (ids 0..workers-1, fixed while the port exists); when workers <= tx_queue_count() each has a
+  // queue of its own and the lock is skipped. 0 (unknown) always locks. Same ownership contract
+  // as tx_burst().
+  uint16_t transmit(uint16_t worker, PacketBatch& batch, uint16_t workers = 0) noexcept;
 
   // --- control thread ---------------------------------------------------------------------------
   virtual LinkState link_state() const noexcept = 0;

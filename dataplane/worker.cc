@@ -94,7 +94,8 @@ uint32_t Worker::poll_once() noexcept {
       batcher_->flush([&](PortId to, PacketBatch& out) noexcept {
         Port* port = topo->ports[to];
         if (port != nullptr) {
-          port->transmit(id_, out);
+          // Every worker of the switch has a row in rx_by_worker: that is the worker count.
+          port->transmit(id_, out, static_cast<uint16_t>(topo->rx_by_worker.size()));
         } else {
           out.release_all();
         }
