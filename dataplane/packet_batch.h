@@ -40,22 +40,21 @@ class PacketBatch {
   void clear() noexcept { n_ = 0; }
   // Drops every reference the batch holds (see the top of the file) and empties it.
   void release_all() noexcept {
-    Packet* const* const a = pkts_.data();
-    const uint16_t n = n_;
+    Packet* const* it = pkts_.data();
+    Packet* const* const end = it + n_;
     n_ = 0;
-    uint16_t i = 0;
-    while (i < n) {
-      Packet* const p = a[i];
+    while (it != end) {
+      Packet* const p = *it;
       BufferOwner* const owner = p->owner;
       if (!is_sole_segment(p, owner)) {
         release_packet(p);
-        ++i;
+        ++it;
         continue;
       }
-      uint16_t j = i + 1;
-      while (j < n && is_sole_segment(a[j], owner)) ++j;
-      owner->release_bulk(a + i, static_cast<uint16_t>(j - i));
-      i = j;
+      Packet* const* run_end = it + 1;
+      while (run_end != end && is_sole_segment(*run_end, owner)) ++run_end;
+      owner->release_bulk(it, static_cast<uint16_t>(run_end - it));
+      it = run_end;
     }
   }
 

@@ -148,6 +148,7 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
   const uint32_t n_regions = static_cast<uint32_t>(regions.size());
   const uint32_t fast_extra = fast_extra_bytes_;
   const uint32_t mask = mask_;
+  const uint32_t ring_size = size_;
   const Desc* const desc = desc_;
   Packet* const pkts = pkts_.get();
   Packet** const out = batch.data() + batch.size();
@@ -155,18 +156,23 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
   uint16_t cur = last_head_;
   uint16_t taken = 0;
   uint16_t runts = 0;
-  uint32_t lent = 0;
+  uint32_t chained = 0;  // slots beyond the first of the chained frames taken
   uint64_t bytes = 0;
   for (;;) {
-    // A run of slots both published and fitting the batch, taken while each descriptor is a
-    // whole frame; the first that is not goes to take_frame().
-    const uint32_t run = std::min<uint32_t>(static_cast<uint16_t>(head - cur), room - taken);
+    // A run of slots published, fitting the batch and before the end of the descriptor array
+    // (so the inner loop walks descriptors and headers without wrapping), taken while each
+    // descriptor is a whole frame; the first that is not goes to take_frame().
+    const uint32_t slot0 = cur & mask;
+    const uint32_t run = std::min({static_cast<uint32_t>(static_cast<uint16_t>(head - cur)),
+                                   static_cast<uint32_t>(room - taken), ring_size - slot0});
+    if (run == 0) break;  // ring drained or batch full
+    const Desc* const d0 = desc + slot0;
+    const Desc* const d_end = d0 + run;
+    const Desc* dp = d0;
+    Packet* p = pkts + slot0;
     Packet** o = out + taken;
-    uint32_t at = cur;
-    const uint32_t end = cur + run;
-    for (; at != end; ++at) {
-      const uint32_t slot = at & mask;
-      const Desc d = load_desc(&desc[slot]);  // read once, then only the copy is used
+    for (; dp != d_end; ++dp, ++p) {
+      const Desc d = load_desc(dp);  // read once, then only the copy is used
       // The checks of take_frame() for a lone segment (memif.md §10): NEXT clear, region
       // exists, kMinFrameBytes <= length <= buffer size (so not zero, not a runt), buffer
       // inside its region ((u64)offset + length cannot wrap). A failure is sorted out there.
@@ -179,7 +185,6 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
       // Constant per-slot fields (owner, slot, flags, in_port, data_off, iova) were set at
       // construction, and next is nullptr in every slot not lent (release_packet, take_frame
       // and reset keep it so). refs is stored: the last of two racing releases leaves it 0.
-      Packet* const p = &pkts[slot];
       p->base = r.base + d.offset;
       p->buf_len = d.length;
       p->len = static_cast<uint16_t>(d.length);
@@ -188,11 +193,10 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
       *o++ = p;
       bytes += d.length;
     }
-    const uint32_t k = at - cur;
-    cur = static_cast<uint16_t>(at);
+    const uint32_t k = static_cast<uint32_t>(dp - d0);
+    cur = static_cast<uint16_t>(cur + k);
     taken = static_cast<uint16_t>(taken + k);
-    lent += k;
-    if (k == run) break;  // ring drained or batch full
+    if (dp == d_end) continue;
     // Chained, runt or invalid: the general path, one frame.
     const Taken t = take_frame(rv, n_regions, head, cur, v);
     if (v != Violation::None) break;
@@ -202,11 +206,11 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
       continue;
     }
     out[taken++] = t.first;
-    lent += t.segs;
+    chained += t.segs - 1u;
     bytes += t.first->frame_len;
   }
   last_head_ = cur;
-  outstanding_ += lent;
+  outstanding_ += taken + chained;
   batch.set_size(static_cast<uint16_t>(batch.size() + taken));
   if (v != Violation::None) [[unlikely]] c.drop(DropReason::Invalid);
   if (runts != 0) [[unlikely]] c.drop(DropReason::Invalid, runts);

@@ -113,41 +113,56 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
   const RegionView* const rv = regions.data();
   const uint32_t n_regions = static_cast<uint32_t>(regions.size());
   const uint32_t max_seg = max_segment_bytes_;
-  const uint16_t mask = mask_;
+  const uint32_t mask = mask_;
+  const uint32_t ring_size = size_;
   Desc* const desc = desc_;
-  Packet* const* const pkts = batch.data();
+  Packet* const* const first = batch.data();
+  Packet* const* const last = first + n_pkts;
+  Packet* const* it = first;
   uint16_t cur = tail_;
-  uint16_t sent = 0;
   uint64_t bytes = 0;
-  for (; sent < n_pkts; ++sent) {
-    const Packet* src = pkts[sent];
-    if (cur == head) break;  // ring full
-    if (src->next == nullptr) {
-      // The common case: one segment into the next offered buffer, with the checks of
-      // offered() (memif.md §10): region exists, capacity (clamped to the negotiated size,
-      // memif.md §8) not zero, buffer inside its region ((u64)offset + cap cannot wrap), frame
-      // fits. Anything else takes copy_frame(), which re-reads and re-checks.
-      const uint16_t slot = cur & mask;
-      const Desc d = load_desc(&desc[slot]);  // region/offset/capacity, read once
+  while (it != last) {
+    // A run of frames that fits the offered slots up to the end of the descriptor array (so
+    // the inner loop walks descriptors without wrapping), taken while each frame is one
+    // segment into one buffer; the first that is not goes to copy_frame().
+    const uint32_t slot0 = cur & mask;
+    const uint32_t run = std::min({static_cast<uint32_t>(last - it),
+                                   static_cast<uint32_t>(static_cast<uint16_t>(head - cur)),
+                                   ring_size - slot0});
+    if (run == 0) break;  // ring full: head == cur
+    Desc* const d0 = desc + slot0;
+    Desc* d = d0;
+    Packet* const* const run_end = it + run;
+    for (; it != run_end; ++it, ++d) {
+      const Packet* src = *it;
+      if (src->next != nullptr) break;
+      // The checks of offered() (memif.md §10): region exists, capacity (clamped to the
+      // negotiated size, memif.md §8) not zero, buffer inside its region ((u64)offset + cap
+      // cannot wrap), frame fits (len - 1 < cap: a non-empty frame, so cap != 0 follows).
+      const Desc o = load_desc(d);  // region/offset/capacity, read once
+      const uint32_t region = o.region;
       const uint32_t len = src->len;
-      const uint32_t cap = std::min(d.length, max_seg);
-      if (d.region < n_regions && cap != 0 && len <= cap &&
-          uint64_t{d.offset} + cap <= rv[d.region].size) [[likely]] {
-        copy_bytes(rv[d.region].base + d.offset, src->data(), len);
-        desc[slot].length = len;  // only length and flags change (memif.md §8)
-        desc[slot].flags = 0;
-        ++cur;
-        bytes += len;
-        continue;
+      const uint32_t cap = std::min(o.length, max_seg);
+      if (region >= n_regions || len - 1 >= cap ||
+          uint64_t{o.offset} + cap > rv[region].size) [[unlikely]] {
+        break;
       }
+      copy_bytes(rv[region].base + o.offset, src->data(), len);
+      d->length = len;  // only length and flags change (memif.md §8)
+      d->flags = 0;
+      bytes += len;
     }
-    // A chain, a frame larger than one buffer, or an offered buffer that failed a check. On
-    // failure the client never sees a partial frame: cur stays at the frame start.
-    const Copied r = copy_frame(regions, src, head, cur, v);
+    cur = static_cast<uint16_t>(cur + (d - d0));
+    if (it == run_end) continue;
+    // A chain, a frame larger than one buffer, or an offered buffer that failed a check
+    // (re-read and re-checked there). On failure the client never sees a partial frame.
+    const Copied r = copy_frame(regions, *it, head, cur, v);
     if (!r.ok) break;
     cur = r.cur;
     bytes += r.bytes;
+    ++it;
   }
+  const uint16_t sent = static_cast<uint16_t>(it - first);
   if (cur != tail_) {
     tail_ = cur;
     hdr_->tail.store(cur, std::memory_order_release);
