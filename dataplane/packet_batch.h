@@ -29,6 +29,12 @@ class PacketBatch {
     VSW_ASSERT(n_ < kMax);
     pkts_[n_++] = p;
   }
+  // push() of pkts[0..n) in order; debug-checked like push().
+  void append(Packet* const* pkts, uint16_t n) noexcept {
+    VSW_ASSERT(n <= room());
+    for (uint16_t i = 0; i < n; ++i) pkts_[n_ + i] = pkts[i];
+    n_ = static_cast<uint16_t>(n_ + n);
+  }
   Packet* operator[](uint16_t i) const noexcept { return pkts_[i]; }
   std::span<Packet* const> packets() const noexcept { return {pkts_.data(), n_}; }
   Packet** data() noexcept { return pkts_.data(); }
