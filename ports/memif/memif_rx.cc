@@ -146,6 +146,10 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
   // alias members and the batch's size, forcing reloads on every frame.
   const RegionView* const rv = regions.data();
   const uint32_t n_regions = static_cast<uint32_t>(regions.size());
+  // The fast path's combined flags/region compare needs n_regions <= 0xFFFF (kMaxRegions is
+  // far below; a larger table would only send the last index the slow way).
+  static_assert(kMaxRegions <= 0xFFFF);
+  const uint32_t fast_regions = std::min<uint32_t>(n_regions, 0xFFFF);
   const uint32_t fast_extra = fast_extra_bytes_;
   const uint32_t mask = mask_;
   const uint32_t ring_size = size_;
@@ -173,14 +177,14 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
     Packet** o = out + taken;
     for (; dp != d_end; ++dp, ++p) {
       const Desc d = load_desc(dp);  // read once, then only the copy is used
-      // The checks of take_frame() for a lone segment (memif.md §10): NEXT clear, region
-      // exists, kMinFrameBytes <= length <= buffer size (so not zero, not a runt), buffer
-      // inside its region ((u64)offset + length cannot wrap). A failure is sorted out there.
-      if ((d.flags & kDescFlagNext) != 0 || d.region >= n_regions ||
-          d.length - kMinFrameBytes > fast_extra) [[unlikely]] {
-        break;
-      }
-      const RegionView& r = rv[d.region];
+      // The checks of take_frame() for a lone segment (memif.md §10), cheapest first: flags
+      // zero (NEXT clear; memif.md §7 defines no other bit, set ones just go the slow way) and
+      // region exists, in one compare of region | flags << 16; kMinFrameBytes <= length <=
+      // buffer size (not zero, not a runt); buffer inside its region ((u64)offset + length
+      // cannot wrap). take_frame() sorts out any failure.
+      const uint32_t region = uint32_t{d.region} | uint32_t{d.flags} << 16;
+      if (region >= fast_regions || d.length - kMinFrameBytes > fast_extra) [[unlikely]] break;
+      const RegionView& r = rv[region];
       if (uint64_t{d.offset} + d.length > r.size) [[unlikely]] break;
       // Constant per-slot fields (owner, slot, flags, in_port, data_off, iova) were set at
       // construction, and next is nullptr in every slot not lent (release_packet, take_frame

@@ -162,6 +162,28 @@ TEST(MemifRxRing, FramesAcrossTheRingEndAndAfterAChainAreAllTaken) {
   EXPECT_EQ(c.hdr->tail.load(), 12);
 }
 
+TEST(MemifRxRing, UnknownFlagBitsAreIgnoredAsBefore) {
+  // Only NEXT means something (memif.md §3, §7 "Descriptor"); a descriptor with other bits is still one frame
+  // (taken by the general path rather than the fast one).
+  FakeClient c;
+  RxRing rx(c.hdr, kLog2, kBuf, kPort);
+  rx.reset();
+  c.send(64, 1);
+  c.send(64, 2);
+  c.send(64, 3);
+  c.desc[1].flags = 0x8000;
+  PacketBatch batch;
+  QueueCounters qc;
+  Violation v = Violation::None;
+  ASSERT_EQ(rx.receive(c.regions(), batch, qc, v), 3);
+  EXPECT_EQ(v, Violation::None);
+  EXPECT_EQ(static_cast<uint8_t>(batch[1]->data()[0]), 2);
+  EXPECT_EQ(batch[1]->next, nullptr);
+  EXPECT_EQ(batch[2]->data(), c.buf(2));
+  batch.release_all();
+  EXPECT_EQ(rx.outstanding(), 0u);
+}
+
 TEST(MemifRxRing, BatchRoomLimitsAndTheRestFollowsNextTime) {
   FakeClient c;
   RxRing rx(c.hdr, kLog2, kBuf, kPort);
