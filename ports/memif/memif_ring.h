@@ -4,8 +4,10 @@
 // each slot has a vsw-private Packet header whose `base` points into the client's region, so a
 // frame reaches its destination with exactly one copy (done by the destination port). The
 // client never sees or writes a Packet header. Buffers go back to the client in one step: when
-// every segment lent by the previous bursts has been released (release() counts them down), the
-// next receive() stores tail = everything consumed so far (memif.md §8, C2S).
+// every segment lent by the previous bursts has been released (release() counts them down, and
+// release_bulk() a whole burst at once), the next receive() stores tail = everything consumed so
+// far (memif.md §8, C2S). Both directions have a fast loop for the common one-descriptor frame
+// with the same checks as the general path, which takes chains, runts and anything invalid.
 //
 // TxRing produces on an S2C ring (vsw -> client): it copies each frame, all its segments, into
 // the empty buffers the client offered, chaining slots with kDescFlagNext when a frame does not
