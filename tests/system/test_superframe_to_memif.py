@@ -1,0 +1,146 @@
+"""A 64 KiB TCP GSO super-frame from a kernel port reaches a memif client as correct MTU-sized
+frames (issue 6, item 8).
+
+    ns s: eth0 / tap --(tap or afpacket port "k")-- br0 --(memif port "m")-- vsw-memif-dump
+
+The sending namespace's kernel queues one TCP/IPv4 super-frame (65 160 payload bytes, gso_size
+1460, partial checksum: the largest a Linux TCP socket with MSS 1448 builds, here with the
+MSS of a 1500-byte MTU) on its interface through an AF_PACKET socket with PACKET_VNET_HDR
+(tests/support/gso_frames.py), i.e. with the same GSO metadata its own TCP stack would attach
+(a real TCP connection cannot be used: nothing on the memif side answers the handshake). The
+memif port cannot take super-frames, so somewhere on the way (vsw at the memif egress, or the
+kernel itself on a tap without TSO) it is cut into MSS segments; the memif client writes what it
+gets to a pcap file and the test checks every segment in Python, independently of vsw's code:
+count, size <= MTU + 14, contiguous sequence numbers, IP identification + 1 per segment, PSH
+only on the last, IPv4 and TCP checksums, and the payload bytes.
+
+Runs as root; every namespace, link and process is removed at the end.
+"""
+import json
+import math
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.support import paths
+from tests.support.frame_check import parse_tcp, read_pcap
+from tests.support.gso_frames import TCP_PSH, tcp_superframe
+
+DUMP = paths.BUILD / "tests" / "support" / "memif_dump" / "vsw-memif-dump"
+REPO = paths.REPO
+
+MEMIF_MAC = "02:00:00:00:00:42"
+SRC_IP, DST_IP = "10.78.0.1", "10.78.0.2"
+SPORT, DPORT = 40000, 5001
+SEQ = 0xFFFF0000  # wraps around 2^32 inside the super-frame
+MTU = 1500
+MSS = MTU - 40
+PAYLOAD_LEN = 65160
+
+
+def payload_bytes():
+    """Position-dependent bytes: a lost, duplicated or shifted segment cannot go unnoticed."""
+    return bytes((i * 7 + (i >> 8)) & 0xFF for i in range(PAYLOAD_LEN))
+
+
+def port_stats(d, name):
+    return d.vsctl("port-show", name, json_out=True)["stats"]
+
+
+def wait_for(pred, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+@pytest.fixture
+def dumper(tmp_path):
+    """Starts vsw-memif-dump on demand; killed at the end."""
+    procs = []
+
+    def start(sock, mid, pcap):
+        if not DUMP.exists():
+            pytest.fail(f"{DUMP} is not built: ninja -C {paths.BUILD}")
+        p = subprocess.Popen([str(DUMP), "--socket", sock, "--id", str(mid), "--mac", MEMIF_MAC,
+                              "--pcap", pcap, "--idle", "2", "--duration", "30"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(p)
+        line = p.stdout.readline().strip()
+        assert line == "ready", f"vsw-memif-dump: {line} {p.stderr.read() if p.poll() else ''}"
+        return p
+
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=10)
+
+
+@pytest.mark.parametrize("kind", ["afpacket", "tap"])
+def test_superframe_reaches_memif_client_as_mss_segments(daemon_factory, net, dumper, tmp_path,
+                                                         kind):
+    sockdir = f"/tmp/vswsf{os.getpid()}{kind[0]}"  # sun_path is short: keep it out of tmp_path
+    os.makedirs(sockdir, exist_ok=True)
+    sock = os.path.join(sockdir, "memif.sock")
+    try:
+        d = daemon_factory(workdir=str(tmp_path)).start()
+        d.vsctl("add-br", "br0")
+        d.vsctl("add-port", "br0", "m", "--type", "memif", "-o", "id=1", "-o", f"socket={sock}")
+        ns = net.add_namespace("s")
+        if kind == "tap":
+            ifname = net.name("tk")
+            d.vsctl("add-port", "br0", "k", "--type", "tap", "-o", f"ifname={ifname}")
+            net.move_into(ifname, ns, SRC_IP + "/24")
+        else:
+            outer = net.add_veth("vk", ns, SRC_IP + "/24")
+            d.vsctl("add-port", "br0", "k", "--type", "afpacket", "-o", f"ifname={outer}")
+            ifname = "eth0"
+        pcap = str(tmp_path / "memif.pcap")
+        dump = dumper(sock, 1, pcap)
+        # The client's announce frame has taught br0 where MEMIF_MAC lives: known unicast.
+        assert wait_for(lambda: port_stats(d, "m")["rx_packets"] >= 1), port_stats(d, "m")
+        k_before = port_stats(d, "k")["rx_packets"]
+
+        payload = payload_bytes()
+        frame = tcp_superframe(net.mac_of(ns, ifname), MEMIF_MAC, SRC_IP, DST_IP, SPORT, DPORT,
+                               SEQ, 1, payload, MSS)
+        frame_file = tmp_path / "superframe.bin"
+        frame_file.write_bytes(frame)
+        net.ns_exec(ns, f"env PYTHONPATH={REPO} /usr/bin/python3 -m tests.support.gso_frames "
+                        f"{ifname} {frame_file}")
+
+        out, err = dump.communicate(timeout=60)
+        summary = json.loads(out.strip().splitlines()[-1])
+        assert dump.returncode == 0, (summary, err)
+    finally:
+        subprocess.run(["rm", "-rf", sockdir])
+
+    segs = [t for t in map(parse_tcp, read_pcap(pcap))
+            if t is not None and (t.sport, t.dport) == (SPORT, DPORT)]
+    expected = math.ceil(PAYLOAD_LEN / MSS)
+    assert len(segs) == expected, (f"{len(segs)} TCP frames, expected {expected}; "
+                                   f"memif client summary {summary}; k: {port_stats(d, 'k')}; "
+                                   f"m: {port_stats(d, 'm')}\n{d.log()}")
+    seq = SEQ
+    for i, t in enumerate(segs):
+        where = f"segment {i} of {expected}"
+        assert t.ip_total_len + 14 <= MTU + 14, f"{where}: {t.ip_total_len + 14} bytes"
+        assert t.dst_mac == bytes.fromhex(MEMIF_MAC.replace(":", "")), where
+        assert (t.src_ip, t.dst_ip) == (SRC_IP, DST_IP), where
+        assert t.ip_checksum_ok, f"{where}: bad IPv4 header checksum"
+        assert t.tcp_checksum_ok, f"{where}: bad TCP checksum"
+        assert t.seq == seq, f"{where}: seq {t.seq:#x}, expected {seq:#x}"
+        assert t.ip_id == (0x1000 + i) & 0xFFFF, f"{where}: IP id {t.ip_id:#x}"
+        last = i == expected - 1
+        assert bool(t.flags & TCP_PSH) == last, f"{where}: PSH {'missing' if last else 'set'}"
+        assert len(t.payload) == (MSS if not last else PAYLOAD_LEN - MSS * (expected - 1)), where
+        seq = (seq + len(t.payload)) & 0xFFFFFFFF
+    assert b"".join(t.payload for t in segs) == payload
+    # vsw's own view: the kernel port received the data, the memif port sent every segment.
+    assert port_stats(d, "k")["rx_packets"] > k_before
+    assert port_stats(d, "m")["tx_packets"] >= expected
