@@ -1,5 +1,6 @@
 """Namespaces talking through vswitchd over tap and afpacket ports: ping, iperf3 TCP with the
-kernel's default offloads on (TSO checked, no checksum errors counted), MAC learning, port deletion, restart with restored configuration.
+kernel's default offloads on (TSO checked, no checksum errors counted), MAC learning, port
+deletion, restart with restored configuration.
 
 Topology (10.77.0.0/24 on one bridge br0):
     ns a --tap port ta (iface <p>ta)--+                 +--afpacket port vc (veth <p>vc)-- ns c

@@ -3,16 +3,20 @@ frames (issue 6, item 8).
 
     ns s: eth0 / tap --(tap or afpacket port "k")-- br0 --(memif port "m")-- vsw-memif-dump
 
-The sending namespace's kernel queues one TCP/IPv4 super-frame (65 160 payload bytes, gso_size
-1460, partial checksum: the largest a Linux TCP socket with MSS 1448 builds, here with the
-MSS of a 1500-byte MTU) on its interface through an AF_PACKET socket with PACKET_VNET_HDR
-(tests/support/gso_frames.py), i.e. with the same GSO metadata its own TCP stack would attach
-(a real TCP connection cannot be used: nothing on the memif side answers the handshake). The
-memif port cannot take super-frames, so somewhere on the way (vsw at the memif egress, or the
-kernel itself on a tap without TSO) it is cut into MSS segments; the memif client writes what it
-gets to a pcap file and the test checks every segment in Python, independently of vsw's code:
-count, size <= MTU + 14, contiguous sequence numbers, IP identification + 1 per segment, PSH
-only on the last, IPv4 and TCP checksums, and the payload bytes.
+The sending namespace's kernel queues one TCP/IPv4 super-frame (gso_size 1460, the MSS of a
+1500-byte MTU; partial checksum) on its interface: 65 160 payload bytes (the largest a Linux TCP
+socket with MSS 1448 builds) or 65 495 (the largest IPv4 datagram, 65 549 bytes on the wire). It
+goes through an AF_PACKET socket with PACKET_VNET_HDR (tests/support/gso_frames.py), so it carries
+the GSO metadata the namespace's own TCP stack would attach; a real TCP connection cannot be used,
+as nothing on the memif side answers the handshake.
+
+The memif port cannot take super-frames, so the frame is cut into MSS segments on the way: by vsw
+towards the memif port when the kernel port keeps super-frames whole (afpacket with
+PACKET_VNET_HDR, a tap with IFF_VNET_HDR and TSO on), or earlier (vsw at afpacket ingress, or the
+kernel itself when the tap offers no TSO). The test checks the result wherever it was made: the
+memif client (tests/support/memif_dump) writes what it receives to a pcap file, and Python checks
+every segment independently of vsw's code: count, size <= MTU + 14, contiguous sequence numbers,
+IP identification + 1 per segment, PSH only on the last, IPv4 and TCP checksums, payload bytes.
 
 Runs as root; every namespace, link and process is removed at the end.
 """
@@ -37,12 +41,13 @@ SPORT, DPORT = 40000, 5001
 SEQ = 0xFFFF0000  # wraps around 2^32 inside the super-frame
 MTU = 1500
 MSS = MTU - 40
-PAYLOAD_LEN = 65160
+KERNEL_TCP_MAX_PAYLOAD = 65160  # 45 x 1448: tcp_xmit_size_goal() below 64 KiB
+IPV4_MAX_PAYLOAD = 65535 - 40
 
 
-def payload_bytes():
+def payload_bytes(length):
     """Position-dependent bytes: a lost, duplicated or shifted segment cannot go unnoticed."""
-    return bytes((i * 7 + (i >> 8)) & 0xFF for i in range(PAYLOAD_LEN))
+    return bytes((i * 7 + (i >> 8)) & 0xFF for i in range(length))
 
 
 def port_stats(d, name):
@@ -81,9 +86,11 @@ def dumper(tmp_path):
         p.wait(timeout=10)
 
 
+@pytest.mark.parametrize("payload_len", [KERNEL_TCP_MAX_PAYLOAD, IPV4_MAX_PAYLOAD],
+                         ids=["kernel-tcp-max", "ipv4-max"])
 @pytest.mark.parametrize("kind", ["afpacket", "tap"])
 def test_superframe_reaches_memif_client_as_mss_segments(daemon_factory, net, dumper, tmp_path,
-                                                         kind):
+                                                         kind, payload_len):
     sockdir = f"/tmp/vswsf{os.getpid()}{kind[0]}"  # sun_path is short: keep it out of tmp_path
     os.makedirs(sockdir, exist_ok=True)
     sock = os.path.join(sockdir, "memif.sock")
@@ -106,7 +113,7 @@ def test_superframe_reaches_memif_client_as_mss_segments(daemon_factory, net, du
         assert wait_for(lambda: port_stats(d, "m")["rx_packets"] >= 1), port_stats(d, "m")
         k_before = port_stats(d, "k")["rx_packets"]
 
-        payload = payload_bytes()
+        payload = payload_bytes(payload_len)
         frame = tcp_superframe(net.mac_of(ns, ifname), MEMIF_MAC, SRC_IP, DST_IP, SPORT, DPORT,
                                SEQ, 1, payload, MSS)
         frame_file = tmp_path / "superframe.bin"
@@ -122,7 +129,7 @@ def test_superframe_reaches_memif_client_as_mss_segments(daemon_factory, net, du
 
     segs = [t for t in map(parse_tcp, read_pcap(pcap))
             if t is not None and (t.sport, t.dport) == (SPORT, DPORT)]
-    expected = math.ceil(PAYLOAD_LEN / MSS)
+    expected = math.ceil(payload_len / MSS)
     assert len(segs) == expected, (f"{len(segs)} TCP frames, expected {expected}; "
                                    f"memif client summary {summary}; k: {port_stats(d, 'k')}; "
                                    f"m: {port_stats(d, 'm')}\n{d.log()}")
@@ -138,7 +145,7 @@ def test_superframe_reaches_memif_client_as_mss_segments(daemon_factory, net, du
         assert t.ip_id == (0x1000 + i) & 0xFFFF, f"{where}: IP id {t.ip_id:#x}"
         last = i == expected - 1
         assert bool(t.flags & TCP_PSH) == last, f"{where}: PSH {'missing' if last else 'set'}"
-        assert len(t.payload) == (MSS if not last else PAYLOAD_LEN - MSS * (expected - 1)), where
+        assert len(t.payload) == (MSS if not last else payload_len - MSS * (expected - 1)), where
         seq = (seq + len(t.payload)) & 0xFFFFFFFF
     assert b"".join(t.payload for t in segs) == payload
     # vsw's own view: the kernel port received the data, the memif port sent every segment.
