@@ -63,6 +63,52 @@ def wait_for(pred, timeout=10.0):
     return pred()
 
 
+def tcp_segments(pcap):
+    """The frames of our TCP flow in a pcap file, parsed, in arrival order."""
+    return [t for t in map(parse_tcp, read_pcap(pcap))
+            if t is not None and (t.sport, t.dport) == (SPORT, DPORT)]
+
+
+def segment_problems(segs, payload):
+    """What is wrong with `segs` as the MSS segmentation of the super-frame carrying `payload`
+    (tcp_superframe() with SEQ, ip_id 0x1000, PSH|ACK): a list of messages, empty when right."""
+    expected = math.ceil(len(payload) / MSS)
+    if len(segs) != expected:
+        return [f"{len(segs)} segments, expected {expected}"]
+    problems = []
+    seq = SEQ
+    for i, t in enumerate(segs):
+        where = f"segment {i} of {expected}"
+        last = i == expected - 1
+        checks = [
+            (t.frame_len <= MTU + 14, f"{t.frame_len} bytes, more than MTU + 14"),
+            (t.dst_mac == bytes.fromhex(MEMIF_MAC.replace(":", "")), "destination MAC"),
+            ((t.src_ip, t.dst_ip) == (SRC_IP, DST_IP), "addresses"),
+            (t.ip_checksum_ok, "bad IPv4 header checksum"),
+            (t.tcp_checksum_ok, "bad TCP checksum"),
+            (t.seq == seq, f"seq {t.seq:#x}, expected {seq:#x}"),
+            (t.ip_id == (0x1000 + i) & 0xFFFF, f"IP id {t.ip_id:#x}"),
+            (bool(t.flags & TCP_PSH) == last, "PSH " + ("missing" if last else "set")),
+            (len(t.payload) == (MSS if not last else len(payload) - MSS * (expected - 1)),
+             f"{len(t.payload)} payload bytes"),
+        ]
+        problems += [f"{where}: {msg}" for ok, msg in checks if not ok]
+        seq = (seq + len(t.payload)) & 0xFFFFFFFF
+    if not problems and b"".join(t.payload for t in segs) != payload:
+        problems.append("payload bytes differ")
+    return problems
+
+
+def inject_superframe(net, ns, ifname, tmp_path, payload):
+    """Queues tcp_superframe(payload) on `ifname` in `ns`, from that interface's MAC."""
+    frame = tcp_superframe(net.mac_of(ns, ifname), MEMIF_MAC, SRC_IP, DST_IP, SPORT, DPORT, SEQ,
+                           1, payload, MSS)
+    frame_file = tmp_path / "superframe.bin"
+    frame_file.write_bytes(frame)
+    net.ns_exec(ns, f"env PYTHONPATH={REPO} /usr/bin/python3 -m tests.support.gso_frames "
+                    f"{ifname} {frame_file}")
+
+
 @pytest.fixture
 def dumper(tmp_path):
     """Starts vsw-memif-dump on demand; killed at the end."""
@@ -114,12 +160,7 @@ def test_superframe_reaches_memif_client_as_mss_segments(daemon_factory, net, du
         k_before = port_stats(d, "k")["rx_packets"]
 
         payload = payload_bytes(payload_len)
-        frame = tcp_superframe(net.mac_of(ns, ifname), MEMIF_MAC, SRC_IP, DST_IP, SPORT, DPORT,
-                               SEQ, 1, payload, MSS)
-        frame_file = tmp_path / "superframe.bin"
-        frame_file.write_bytes(frame)
-        net.ns_exec(ns, f"env PYTHONPATH={REPO} /usr/bin/python3 -m tests.support.gso_frames "
-                        f"{ifname} {frame_file}")
+        inject_superframe(net, ns, ifname, tmp_path, payload)
 
         out, err = dump.communicate(timeout=60)
         summary = json.loads(out.strip().splitlines()[-1])
@@ -127,27 +168,38 @@ def test_superframe_reaches_memif_client_as_mss_segments(daemon_factory, net, du
     finally:
         subprocess.run(["rm", "-rf", sockdir])
 
-    segs = [t for t in map(parse_tcp, read_pcap(pcap))
-            if t is not None and (t.sport, t.dport) == (SPORT, DPORT)]
+    segs = tcp_segments(pcap)
     expected = math.ceil(payload_len / MSS)
     assert len(segs) == expected, (f"{len(segs)} TCP frames, expected {expected}; "
                                    f"memif client summary {summary}; k: {port_stats(d, 'k')}; "
                                    f"m: {port_stats(d, 'm')}\n{d.log()}")
-    seq = SEQ
-    for i, t in enumerate(segs):
-        where = f"segment {i} of {expected}"
-        assert t.ip_total_len + 14 <= MTU + 14, f"{where}: {t.ip_total_len + 14} bytes"
-        assert t.dst_mac == bytes.fromhex(MEMIF_MAC.replace(":", "")), where
-        assert (t.src_ip, t.dst_ip) == (SRC_IP, DST_IP), where
-        assert t.ip_checksum_ok, f"{where}: bad IPv4 header checksum"
-        assert t.tcp_checksum_ok, f"{where}: bad TCP checksum"
-        assert t.seq == seq, f"{where}: seq {t.seq:#x}, expected {seq:#x}"
-        assert t.ip_id == (0x1000 + i) & 0xFFFF, f"{where}: IP id {t.ip_id:#x}"
-        last = i == expected - 1
-        assert bool(t.flags & TCP_PSH) == last, f"{where}: PSH {'missing' if last else 'set'}"
-        assert len(t.payload) == (MSS if not last else payload_len - MSS * (expected - 1)), where
-        seq = (seq + len(t.payload)) & 0xFFFFFFFF
-    assert b"".join(t.payload for t in segs) == payload
+    assert segment_problems(segs, payload) == []
     # vsw's own view: the kernel port received the data, the memif port sent every segment.
     assert port_stats(d, "k")["rx_packets"] > k_before
     assert port_stats(d, "m")["tx_packets"] >= expected
+
+
+@pytest.mark.parametrize("tx_csum", ["off", "on"])
+def test_checker_agrees_with_the_kernels_own_segmentation(net, tmp_path, tx_csum):
+    """The tools above, checked against Linux itself: with TSO off on the sending veth the kernel
+    segments the injected super-frame in software (tcp_gso_segment); with checksum offload off
+    too it completes every checksum, and segment_problems() finds nothing; with checksum offload
+    on the segments cross the veth with partial checksums only, and it must say so."""
+    a, b = net.add_namespace("ka"), net.add_namespace("kb")
+    net.ns_exec(a, f"ip link add eth0 type veth peer name eth1 netns {b}")
+    net.ns_exec(a, "ip link set eth0 up")
+    net.ns_exec(b, "ip link set eth1 up")
+    net.ns_exec(a, f"ethtool -K eth0 tso off tx {tx_csum}")
+    pcap = tmp_path / "kernel.pcap"
+    payload = payload_bytes(KERNEL_TCP_MAX_PAYLOAD)
+    expected = math.ceil(len(payload) / MSS)
+    cap = net.ns_spawn(b, f"env PYTHONPATH={REPO} /usr/bin/python3 -m tests.support.packet_capture"
+                          f" eth1 {pcap} {expected} 20")
+    assert cap.stdout.readline().strip() == "ready", cap.stderr.read()
+    inject_superframe(net, a, "eth0", tmp_path, payload)
+    assert int(cap.stdout.readline()) == expected, cap.stderr.read()
+    problems = segment_problems(tcp_segments(pcap), payload)
+    if tx_csum == "off":
+        assert problems == []
+    else:
+        assert problems and all(p.endswith("bad TCP checksum") for p in problems), problems
