@@ -5,7 +5,7 @@ import dataclasses
 import socket
 import struct
 
-from tests.support.gso_frames import ETH_HLEN, internet_checksum, ones_sum, fold, pseudo_header
+from tests.support.gso_frames import ETH_HLEN, fold, internet_checksum, ones_sum, pseudo_header
 
 
 def read_pcap(path):
@@ -59,7 +59,8 @@ def parse_tcp(frame):
     src, dst = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
     tcp_sum = fold(ones_sum(pseudo_header(src, dst, socket.IPPROTO_TCP, len(tcp))) +
                    ones_sum(bytes(tcp)))
-    return TcpFrame(frame_len=len(frame), dst_mac=frame[:6], src_ip=src, dst_ip=dst, ip_total_len=total,
+    return TcpFrame(frame_len=len(frame), dst_mac=frame[:6], src_ip=src, dst_ip=dst,
+                    ip_total_len=total,
                     ip_id=struct.unpack("!H", ip[4:6])[0],
                     ip_checksum_ok=internet_checksum(bytes(ip[:ihl])) == 0,
                     sport=struct.unpack("!H", tcp[0:2])[0], dport=struct.unpack("!H", tcp[2:4])[0],
