@@ -45,3 +45,14 @@ def check_reachable(ep):
     res = sh(f"ip netns exec {ep.client_ns} ping -c 1 -W 1 -w 10 {ep.server_addr}", check=False)
     if res.returncode != 0:
         raise RuntimeError(f"{ep.client_ns} cannot reach {ep.server_addr}:\n{res.stdout}")
+
+
+def tso_state(ep):
+    """'on/on', 'off/off', ...: ethtool's tcp-segmentation-offload of the client and server
+    interfaces (left at the kernel's defaults; a tap offers TSO only when its switch enabled it)."""
+    states = []
+    for ns, ifname in ((ep.client_ns, ep.client_if), (ep.server_ns, ep.server_if)):
+        out = sh(f"ip netns exec {ns} ethtool -k {ifname}").stdout
+        line = next((x for x in out.splitlines() if "tcp-segmentation-offload:" in x), "? ?")
+        states.append(line.split(":", 1)[-1].split()[0])
+    return "/".join(states)

@@ -23,7 +23,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from endpoints import check_reachable  # noqa: E402
+from endpoints import check_reachable, tso_state  # noqa: E402
 from iperf_run import iperf3  # noqa: E402
 from linux_bridge import LinuxBridge  # noqa: E402
 from ovs_switch import OvsSwitch  # noqa: E402
@@ -69,7 +69,8 @@ def measure(args, workdir, teardown):
             paths = build_paths(kind_teardown, workdir, kind, args.build)
             for s in SWITCHES:
                 check_reachable(paths[s].endpoints)
-                print(f"{kind:8} {s:12}: {paths[s].describe()}")
+                print(f"{kind:8} {s:12}: {paths[s].describe()}; TSO client/server "
+                      f"{tso_state(paths[s].endpoints)}")
             for r in range(1, args.rounds + 1):
                 for s in SWITCHES:
                     path = paths[s]
@@ -81,6 +82,8 @@ def measure(args, workdir, teardown):
                              f"{run['vsw_packets']} packets" if s == "vsw" else "")
                     if "retransmits" in run:
                         extra = f", {run['retransmits']} retransmits" + extra
+                    else:
+                        extra = f", {run['lost_percent']:.1f}% lost" + extra
                     print(f"round {r} {kind:8} {s:12} {run['gbps']:6.2f} Gbit/s{extra}",
                           flush=True)
                     moved = {ns: c for ns, c in run["csum_errors"].items() if any(c.values())}
