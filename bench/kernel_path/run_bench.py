@@ -79,7 +79,8 @@ def measure(args, workdir, teardown):
                     run.update(path.after_run())
                     results.setdefault((kind, s), []).append(run)
                     extra = (f", {run['vsw_cycles_per_packet']:.0f} cycles/packet over "
-                             f"{run['vsw_packets']} packets" if s == "vsw" else "")
+                             f"{run['vsw_packets']} packets of {run['vsw_bytes_per_packet']:.0f} B"
+                             if s == "vsw" else "")
                     if "retransmits" in run:
                         extra = f", {run['retransmits']} retransmits" + extra
                     else:

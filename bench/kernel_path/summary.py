@@ -13,7 +13,8 @@ def table(results, switches):
     (pasted as is into docs/performance.md)."""
     kinds = sorted({k for k, _ in results}, key=["tap", "afpacket"].index)
     head = ["path"] + [f"{s} Gbit/s median (range)" for s in switches] + \
-        ["vsw/linux-bridge", "vsw/ovs", "vsw cycles/packet median", "csum errors"]
+        ["vsw/linux-bridge", "vsw/ovs", "vsw cycles/packet median", "vsw bytes/packet median",
+         "csum errors"]
     rows = [head]
     for kind in kinds:
         med = {}
@@ -26,6 +27,8 @@ def table(results, switches):
             row.append(f"{med['vsw'] / med[ref]:.2f}" if med.get(ref) else "-")
         cpp = [r["vsw_cycles_per_packet"] for r in results[(kind, "vsw")]]
         row.append(f"{statistics.median(cpp):.0f}")
+        bpp = [r["vsw_bytes_per_packet"] for r in results[(kind, "vsw")]]
+        row.append(f"{statistics.median(bpp):.0f}")
         errors = sum(v for s in switches for r in results[(kind, s)]
                      for counters in r["csum_errors"].values() for v in counters.values())
         row.append(str(errors))

@@ -5,7 +5,8 @@ and one bridge holding two ports of the kind measured:
 * afpacket: two veth pairs; vsw attaches the outer ends (in its namespace) through AF_PACKET.
 
 After every run the worker's busy cycles per packet over that run are read from `dp.show`
-(the difference of busy_tsc and packets before and after the run).
+(the difference of busy_tsc and packets before and after the run), and the bytes per packet
+from the ports' rx_bytes (`stats`): a "packet" is an MTU frame or a whole super-frame.
 """
 import json
 import os
@@ -62,19 +63,24 @@ class VswSwitch:
         vswctl = os.path.join(self.build, "cli", "vswctl")
         return sh(f"{vswctl} --socket {self.sock} show", check=False).returncode == 0
 
-    def _worker(self):
-        return json.loads(self.ctl("--json", "dp-show"))["workers"][0]
+    def _counters(self):
+        """The worker's dp.show entry, plus the bytes all ports received ("rx_bytes")."""
+        worker = json.loads(self.ctl("--json", "dp-show"))["workers"][0]
+        worker["rx_bytes"] = sum(p["rx_bytes"] for p in json.loads(self.ctl("--json", "stats")))
+        return worker
 
     def describe(self):
         return f"vsw, one worker, two {self.kind} ports"
 
     def before_run(self):
-        self._before = self._worker()
+        self._before = self._counters()
 
     def after_run(self):
-        """The worker's busy cycles per packet and packets forwarded during the last run."""
-        after = self._worker()
-        packets = after["packets"] - self._before["packets"]
-        busy = after["busy_tsc"] - self._before["busy_tsc"]
+        """The worker's busy cycles per packet, packets (a super-frame counts as one) and bytes
+        per packet during the last run."""
+        after = self._counters()
+        delta = {k: after[k] - self._before[k] for k in ("packets", "busy_tsc", "rx_bytes")}
+        packets = delta["packets"]
         return {"vsw_packets": packets,
-                "vsw_cycles_per_packet": busy / packets if packets else 0.0}
+                "vsw_cycles_per_packet": delta["busy_tsc"] / packets if packets else 0.0,
+                "vsw_bytes_per_packet": delta["rx_bytes"] / packets if packets else 0.0}
