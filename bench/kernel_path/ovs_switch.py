@@ -31,6 +31,7 @@ class OvsSwitch:
         self.dir = os.path.join(workdir, f"ovs-{kind}")
         os.makedirs(self.dir)
         self.db_sock = os.path.join(self.dir, "db.sock")
+        self.vswitchd = None
         os.environ.update(OVS_RUNDIR=self.dir, OVS_DBDIR=self.dir, OVS_LOGDIR=self.dir)
         sw = add_namespace(teardown, f"{index}ov")
         client = add_namespace(teardown, f"{index}ovc")
@@ -76,7 +77,7 @@ class OvsSwitch:
 
     def vsctl(self, args):
         """ovs-vsctl against this instance's database (waits for ovs-vswitchd unless --no-wait)."""
-        if self.__dict__.get("vswitchd") is not None and self.vswitchd.poll() is not None:
+        if self.vswitchd is not None and self.vswitchd.poll() is not None:
             raise RuntimeError(f"ovs-vswitchd exited; see {self.dir}/ovs-vswitchd.log")
         return sh(f"ovs-vsctl --db=unix:{self.db_sock} --timeout=30 {args}").stdout
 
