@@ -16,6 +16,8 @@
 
 #include <fmt/format.h>
 
+#include "common/log.h"
+
 // Aborts with the failed condition and a formatted explanation. Used for the invariants a
 // target checks beyond "does not crash"; the sanitizers cover memory errors and UB.
 #define FUZZ_CHECK(cond, ...)                                                         \
@@ -28,6 +30,14 @@
   } while (0)
 
 namespace vsw::fuzz {
+
+// Loggers built and silenced: a fuzzer runs millions of inputs that vsw would log as refused.
+// VSW_FUZZ_LOG=<spec> (e.g. "debug") turns them on to see why an input is refused.
+inline void init_logs() {
+  log::init();
+  const char* spec = std::getenv("VSW_FUZZ_LOG");
+  (void)log::set_levels(spec != nullptr ? spec : "off");
+}
 
 // Consumes the fuzzer's input front to back.
 class ByteReader {

@@ -221,14 +221,13 @@ void check_and_reset(Daemon& dm) {
     FUZZ_CHECK(st.has_value(), "del_bridge {}: {}", n, st ? "" : st.error().message);
   }
   FUZZ_CHECK(dm.sw->bridges().empty() && dm.sw->ports().empty(), "reset left something behind");
-  (void)log::set_levels("off");  // log.set_level may have turned logging back on
+  vsw::fuzz::init_logs();  // log.set_level may have turned logging back on
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  log::init();
-  (void)log::set_levels("off");
+  vsw::fuzz::init_logs();
   (void)daemon();
   return 0;
 }

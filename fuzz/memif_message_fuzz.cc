@@ -255,8 +255,7 @@ void exercise_connection(Server& s) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   ::signal(SIGPIPE, SIG_IGN);
-  log::init();
-  (void)log::set_levels("off");
+  vsw::fuzz::init_logs();
   server().run();
   return 0;
 }

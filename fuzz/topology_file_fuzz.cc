@@ -158,8 +158,7 @@ void check_model(const ConfigModel& desired, const ConfigModel& running) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  log::init();
-  (void)log::set_levels("off");
+  vsw::fuzz::init_logs();
   return 0;
 }
 
