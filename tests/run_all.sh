@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 source tests/deps.sh
-vsw_install_packages $VSW_BUILD_PACKAGES $VSW_TEST_PACKAGES || exit 1
+vsw_install_packages $VSW_BUILD_PACKAGES $VSW_TEST_PACKAGES $VSW_SANITIZE_PACKAGES || exit 1
 
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" || exit 1
 ninja -C "$BUILD" || exit 1
