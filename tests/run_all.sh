@@ -149,7 +149,7 @@ def gtest_leg(d):
     for run in runs:
         if run.get("result") == "OK":
             continue
-        binary = os.path.basename(run.get("cmd", [""])[0])
+        binary = os.path.basename((run.get("command") or [""])[0])
         if run.get("result") == "SKIP":
             skipped.append(f"meson test {run.get('name')}")
             failed += 1
