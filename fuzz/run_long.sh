@@ -70,7 +70,7 @@ status=0
 for name in "${targets[@]}"; do
   dir=$WORK/$name
   stat_of() { grep -E "^stat::$1:" "$dir/log" | awk '{print $2}'; }
-  done_line=$(grep -E '^#[0-9]+ +DONE' "$dir/log" | tail -1)
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$dir/log" | tail -1)
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<< "$done_line")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<< "$done_line")
   corp=$(sed -nE 's/.* corp: ([0-9]+)\/.*/\1/p' <<< "$done_line")

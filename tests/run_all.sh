@@ -108,7 +108,7 @@ if [ "${VSW_SKIP_FUZZ:-0}" != 1 ] && [ $asan_built = 1 ]; then
         -artifact_prefix="$work/" "$work/corpus" "fuzz/corpus/$name" > "$work/log" 2>&1
     rc=$?
     echo "$rc" > "$work/rc"
-    echo "$name: exit $rc; $(grep -E '^#[0-9]+ +DONE' "$work/log" | tail -1)"
+    echo "$name: exit $rc; $(grep -E '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -1)"
     [ "$rc" = 0 ] || tail -n 60 "$work/log"
   done
   leg_end fuzz
