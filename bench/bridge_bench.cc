@@ -68,7 +68,7 @@ class Scenario {
     PacketBatch in;
     for (uint32_t i = 0; i < PacketBatch::kMax; ++i) in.push(frames_[(next_ + i) % kFrames]);
     next_ = (next_ + PacketBatch::kMax) % kFrames;
-    bridge_->forward(0, in, *topo_->bridges[0], *topo_, out_, ports_[0]->counters().rx(0), now);
+    bridge_->forward(0, 0, in, *topo_->bridges[0], *topo_, out_, ports_[0]->counters().rx(0), now);
     uint32_t sent = 0;
     out_.flush([&](PortId, PacketBatch& b) noexcept {
       sent += b.size();

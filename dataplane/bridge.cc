@@ -8,7 +8,7 @@ namespace vsw {
 Bridge::Bridge(std::string name, const Fdb::Config& fdb_cfg)
     : name_(std::move(name)), fdb_(fdb_cfg) {}
 
-void Bridge::forward(PortId ingress, PacketBatch& in, const BridgeView& view,
+void Bridge::forward(uint16_t worker, PortId ingress, PacketBatch& in, const BridgeView& view,
                      const Topology& topo, TxBatcher& out, QueueCounters& rxq,
                      uint64_t now_tsc) noexcept {
   uint64_t unicast = 0, flooded = 0, hairpin = 0, runts = 0;
@@ -64,15 +64,18 @@ void Bridge::forward(PortId ingress, PacketBatch& in, const BridgeView& view,
   }
   in.clear();
   if (runts != 0) rxq.drop(DropReason::Invalid, runts);
-  if (unicast != 0) unicast_.fetch_add(unicast, std::memory_order_relaxed);
-  if (flooded != 0) flooded_.fetch_add(flooded, std::memory_order_relaxed);
-  if (hairpin != 0) hairpin_drops_.fetch_add(hairpin, std::memory_order_relaxed);
+  WorkerCounters& wc = per_worker_[worker % kMaxWorkers];
+  if (unicast != 0) wc.unicast.add(unicast);
+  if (flooded != 0) wc.flooded.add(flooded);
+  if (hairpin != 0) wc.hairpin_drops.add(hairpin);
 }
 
 BridgeCounters Bridge::counters() const noexcept {
-  return BridgeCounters{unicast_.load(std::memory_order_relaxed),
-                        flooded_.load(std::memory_order_relaxed),
-                        hairpin_drops_.load(std::memory_order_relaxed)};
+  BridgeCounters sum = inherited_;
+  for (const WorkerCounters& wc : per_worker_) {
+    sum += BridgeCounters{wc.unicast.get(), wc.flooded.get(), wc.hairpin_drops.get()};
+  }
+  return sum;
 }
 
 }  // namespace vsw

@@ -9,10 +9,11 @@
 // Frames shorter than an Ethernet header are dropped and counted as Invalid on the ingress queue.
 //
 // Threads: forward() runs on any worker, concurrently for different ingress ports; the only
-// shared state it writes is the lock-free Fdb. Everything else is for the control thread.
+// state it shares with other workers is the lock-free Fdb (written on learn events, not per
+// frame). Its counters are per worker. Everything else is for the control thread.
 #pragma once
 
-#include <atomic>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,31 +30,54 @@ struct BridgeCounters {
   uint64_t unicast = 0;         // frames sent to one learned port
   uint64_t flooded = 0;         // frames flooded (broadcast, multicast, unknown unicast)
   uint64_t hairpin_drops = 0;   // frames whose destination sits behind their ingress port
+  BridgeCounters& operator+=(const BridgeCounters& o) noexcept {
+    unicast += o.unicast;
+    flooded += o.flooded;
+    hairpin_drops += o.hairpin_drops;
+    return *this;
+  }
 };
 
 class Bridge {
  public:
+  // Worker indices forward() accepts: one counter block each (QuiescentDomain::kMaxSlots, the
+  // most workers a Switch runs).
+  static constexpr uint16_t kMaxWorkers = 64;
+
   Bridge(std::string name, const Fdb::Config& fdb_cfg);
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;
 
   // --- fast path: any worker -------------------------------------------------------------------
   // Sorts `in` (all received on `ingress`, rx counters in `rxq`) into per-destination batches in
-  // `out`, taking over every packet reference; leaves `in` empty.
-  void forward(PortId ingress, PacketBatch& in, const BridgeView& view, const Topology& topo,
-               TxBatcher& out, QueueCounters& rxq, uint64_t now_tsc) noexcept;
+  // `out`, taking over every packet reference; leaves `in` empty. `worker` (< kMaxWorkers) is the
+  // calling worker's index: at most one thread forwards with a given index at a time, since it
+  // selects the counters written without atomic read-modify-writes.
+  void forward(uint16_t worker, PortId ingress, PacketBatch& in, const BridgeView& view,
+               const Topology& topo, TxBatcher& out, QueueCounters& rxq,
+               uint64_t now_tsc) noexcept;
 
   // --- control thread --------------------------------------------------------------------------
   const std::string& name() const noexcept { return name_; }
   Fdb& fdb() noexcept { return fdb_; }
   const Fdb& fdb() const noexcept { return fdb_; }
+  // The sum over every worker's counters (relaxed loads: each total is exact once the workers
+  // are quiet, and otherwise at most one burst behind) plus what inherit_counters() carried in.
   BridgeCounters counters() const noexcept;
+  // Adds `from` (e.g. the totals of the bridge this one replaces) to what counters() reports.
+  void inherit_counters(const BridgeCounters& from) noexcept { inherited_ += from; }
 
  private:
+  // One writer each (the worker with that index), added to once per ingress burst; a cache line
+  // each, so workers forwarding through the same bridge never write a shared line.
+  struct alignas(64) WorkerCounters {
+    Counter unicast, flooded, hairpin_drops;
+  };
+
   std::string name_;
   Fdb fdb_;
-  // Written with relaxed atomic adds once per ingress batch (not per packet).
-  std::atomic<uint64_t> unicast_{0}, flooded_{0}, hairpin_drops_{0};
+  std::array<WorkerCounters, kMaxWorkers> per_worker_{};
+  BridgeCounters inherited_;  // control thread only
 };
 
 }  // namespace vsw

@@ -78,23 +78,53 @@ Fdb::Learn Fdb::learn(MacAddress src, PortId port, uint64_t now) noexcept {
       full_drops_.fetch_add(1, std::memory_order_relaxed);
       return Learn::TableFull;
     }
-    uint64_t expected = slots_[pr.free_slot].load(std::memory_order_relaxed);
-    if (expected != kEmpty && expected != kDeleted) continue;  // taken meanwhile
-    seen_[pr.free_slot].store(now, std::memory_order_relaxed);
-    if (!slots_[pr.free_slot].compare_exchange_strong(expected, want, std::memory_order_acq_rel)) {
-      continue;  // another inserter won this slot: rescan, so the MAC is stored once
-    }
-    count_.fetch_add(1, std::memory_order_relaxed);
-    // A concurrent insert of the same MAC into an earlier slot (freed by the control thread in
-    // between) is possible; the earlier copy wins and this one is withdrawn.
-    const Probe again = probe(src);
-    if (again.match != pr.free_slot) {
-      erase_slot(pr.free_slot, want);
-      return Learn::Refreshed;
-    }
-    learned_.fetch_add(1, std::memory_order_relaxed);
-    return Learn::Learned;
+    const Learn r = insert(src, want, now, pr.free_slot);
+    if (r != kRetry) return r;
   }
+}
+
+// The slow half of learn(): store a new MAC into `slot` (found free by the probe), then make
+// sure the table holds it exactly once and where lookups can reach it.
+//
+// Two workers may insert the same MAC at once into different slots (the control thread freed a
+// slot of the window between their probes), and the control thread may turn a deleted slot in
+// front of this one back into an empty one (reclaim()), which would hide the entry. So after
+// the store, the whole window is read again: an empty slot in front of ours, or an earlier copy,
+// withdraws ours (and the caller starts again from the probe); a later copy is erased. The store
+// and the reads are seq_cst, as are the other side's (the other inserter's, or reclaim()'s
+// store then reads): of two such store-then-read sequences at least one sees the other's store
+// (C++20 [atomics.order] p4), so two copies, or a hidden entry, cannot both go unnoticed.
+Fdb::Learn Fdb::insert(MacAddress src, uint64_t want, uint64_t now, size_t slot) noexcept {
+  uint64_t expected = slots_[slot].load(std::memory_order_relaxed);
+  if (expected != kEmpty && expected != kDeleted) return kRetry;  // taken meanwhile
+  seen_[slot].store(now, std::memory_order_relaxed);
+  if (!slots_[slot].compare_exchange_strong(expected, want, std::memory_order_seq_cst)) {
+    return kRetry;  // another inserter won this slot: rescan, so the MAC is stored once
+  }
+  count_.fetch_add(1, std::memory_order_relaxed);
+  const size_t h = home(src);
+  bool keep = true;
+  bool before = true;  // walking the slots in front of ours
+  for (uint32_t k = 0; k < kProbe; ++k) {
+    const size_t i = (h + k) & mask_;
+    if (i == slot) {
+      before = false;
+      continue;
+    }
+    const uint64_t w = slots_[i].load(std::memory_order_seq_cst);
+    if (before) {
+      // Hidden behind an empty slot, or not the first copy: withdraw ours.
+      if (w == kEmpty || (w != kDeleted && mac_bits(w) == src.u64())) keep = false;
+    } else if (w != kDeleted && mac_bits(w) == src.u64()) {
+      erase_mac(i, src);  // a later copy: ours, in front of it, is the one lookups find
+    }
+  }
+  if (!keep) {
+    erase_mac(slot, src);
+    return kRetry;
+  }
+  learned_.fetch_add(1, std::memory_order_relaxed);
+  return Learn::Learned;
 }
 
 PortId Fdb::lookup(MacAddress dst) const noexcept {
@@ -108,21 +138,69 @@ PortId Fdb::lookup(MacAddress dst) const noexcept {
 }
 
 bool Fdb::erase_slot(size_t i, uint64_t expected) noexcept {
-  if (!slots_[i].compare_exchange_strong(expected, kDeleted, std::memory_order_acq_rel)) return false;
+  if (!slots_[i].compare_exchange_strong(expected, kDeleted, std::memory_order_seq_cst)) return false;
   count_.fetch_sub(1, std::memory_order_relaxed);
   return true;
+}
+
+void Fdb::erase_mac(size_t i, MacAddress mac) noexcept {
+  for (;;) {  // the port may change under us (a station move): erase whatever port it has
+    const uint64_t w = slots_[i].load(std::memory_order_seq_cst);
+    if (w == kEmpty || w == kDeleted || mac_bits(w) != mac.u64()) return;
+    if (erase_slot(i, w)) return;
+  }
+}
+
+// True when a lookup may have to walk through slot t to reach an entry: some entry in the next
+// kProbe - 1 slots has its home at or before t (t lies in [home, slot) of its window).
+bool Fdb::covered(size_t t) const noexcept {
+  for (uint32_t d = 1; d < kProbe; ++d) {
+    const size_t s = (t + d) & mask_;
+    const uint64_t w = slots_[s].load(std::memory_order_seq_cst);
+    if (w == kEmpty || w == kDeleted) continue;
+    if (((s - home(MacAddress::from_u64(mac_bits(w)))) & mask_) >= d) return true;
+  }
+  return false;
+}
+
+// Turns deleted slots back into empty ones where no entry lies behind them, keeping the
+// invariant "entries never sit beyond an empty slot of their window" that lets lookups stop at
+// the first empty slot. Learners may be inserting at the same time: a slot is emptied only after
+// a check that nothing needs it, and checked again after emptying (an insert behind it may have
+// raced the first check; that inserter's own check in insert() sees either the empty slot or,
+// here, we see its entry and put the deleted marker back).
+uint32_t Fdb::reclaim() noexcept {
+  uint32_t freed = 0;
+  for (size_t t = 0; t <= mask_; ++t) {
+    if (slots_[t].load(std::memory_order_relaxed) != kDeleted || covered(t)) continue;
+    uint64_t w = kDeleted;
+    if (!slots_[t].compare_exchange_strong(w, kEmpty, std::memory_order_seq_cst)) continue;
+    if (covered(t)) {
+      w = kEmpty;  // fails only when a learner has just taken the slot: fine as well
+      slots_[t].compare_exchange_strong(w, kDeleted, std::memory_order_seq_cst);
+      continue;
+    }
+    ++freed;
+  }
+  return freed;
 }
 
 uint32_t Fdb::expire(uint64_t now) {
   const uint64_t limit = aging_ticks_.load(std::memory_order_relaxed);
   uint32_t removed = 0;
+  bool deleted = false;
   for (size_t i = 0; i <= mask_; ++i) {
     const uint64_t w = slots_[i].load(std::memory_order_acquire);
-    if (w == kEmpty || w == kDeleted) continue;
+    if (w == kEmpty) continue;
+    if (w == kDeleted) {
+      deleted = true;  // left by an earlier pass (covered then) or by a withdrawn insert
+      continue;
+    }
     const uint64_t seen = seen_[i].load(std::memory_order_relaxed);
     if (now > seen && now - seen >= limit && erase_slot(i, w)) ++removed;
   }
   aged_.fetch_add(removed, std::memory_order_relaxed);
+  if (removed != 0 || deleted) reclaim();
   return removed;
 }
 
@@ -131,6 +209,7 @@ void Fdb::flush() {
     const uint64_t w = slots_[i].load(std::memory_order_acquire);
     if (w != kEmpty && w != kDeleted) erase_slot(i, w);
   }
+  reclaim();
 }
 
 void Fdb::flush_port(PortId port) {
@@ -138,6 +217,7 @@ void Fdb::flush_port(PortId port) {
     const uint64_t w = slots_[i].load(std::memory_order_acquire);
     if (w != kEmpty && w != kDeleted && (w & 0xFFFF) == port) erase_slot(i, w);
   }
+  reclaim();
 }
 
 std::vector<FdbEntry> Fdb::snapshot() const {

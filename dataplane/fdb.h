@@ -11,7 +11,16 @@
 //  * A parallel array holds when each entry was last seen (ticks, relaxed). Workers refresh it
 //    at most once per second of ticks so busy stations do not bounce cache lines between cores.
 //  * learn() and lookup() run on any worker without locks; expire(), flush*() and snapshot()
-//    run on the control thread (they only ever turn entries into deleted slots).
+//    run on the control thread. The control thread turns entries into deleted slots, and then
+//    deleted slots back into empty ones wherever no entry lies behind them (reclaim), so after
+//    churn a miss again stops at the first empty slot instead of reading the whole window.
+//  * Invariants: a MAC is stored at most once; no entry sits beyond an empty slot of its window.
+//    A worker inserting a new MAC re-reads its window after the store and withdraws or erases
+//    a duplicate made by a concurrent insert, or its own entry when a reclaim emptied a slot in
+//    front of it (fdb.cc, Fdb::insert). A lookup racing such a fix-up may miss once: the frame
+//    is flooded, as for any unknown destination.
+//  * Cost: a lookup and a learn of a known station (the per-frame work) read the window up to the
+//    match, as before; only the insert of a new station re-reads the window (16 loads).
 //
 // When full: learn() returns Learn::TableFull once `max_entries` are present (or, very rarely,
 // when the MAC's probe window has no free slot); the frame is still forwarded (its destination
@@ -66,7 +75,8 @@ class Fdb {
   PortId lookup(MacAddress dst) const noexcept;
 
   // --- control thread ----------------------------------------------------------------------------
-  // Removes entries not seen for aging_ticks; returns how many.
+  // Removes entries not seen for aging_ticks; returns how many. Like the flushes, then reclaims
+  // the deleted slots nothing lies behind (one more pass over the table, only when it has any).
   uint32_t expire(uint64_t now);
   void flush();
   void flush_port(PortId port);
@@ -87,9 +97,15 @@ class Fdb {
     uint64_t word = 0;         // its contents
     size_t free_slot = kNone;  // first empty or deleted slot of the window before the match
   };
+  static constexpr Learn kRetry = Learn::Ignored;  // insert(): start again from the probe
   size_t home(MacAddress mac) const noexcept;
   Probe probe(MacAddress mac) const noexcept;
+  Learn insert(MacAddress src, uint64_t want, uint64_t now, size_t slot) noexcept;
   bool erase_slot(size_t i, uint64_t expected) noexcept;
+  void erase_mac(size_t i, MacAddress mac) noexcept;
+  bool covered(size_t t) const noexcept;
+  uint32_t reclaim() noexcept;
+  friend struct FdbTestPeer;
 
   Config cfg_;
   std::atomic<uint64_t> aging_ticks_;

@@ -11,13 +11,31 @@ namespace vsw {
 
 namespace {
 thread_local int t_cache_slot = -1;
+
+// Every live mempool, so that unbind_thread_cache() can empty the caller's slot in each.
+std::mutex g_pools_mu;
+std::vector<Mempool*>& live_pools() {
+  static std::vector<Mempool*> pools;
+  return pools;
+}
 }  // namespace
 
 void Mempool::bind_thread_cache(unsigned slot) noexcept {
   t_cache_slot = slot < kMaxThreadCaches ? static_cast<int>(slot) : -1;
 }
 
-void Mempool::unbind_thread_cache() noexcept { t_cache_slot = -1; }
+void Mempool::unbind_thread_cache() noexcept {
+  if (t_cache_slot < 0) return;
+  std::lock_guard guard(g_pools_mu);
+  for (Mempool* pool : live_pools()) pool->flush_cache(static_cast<unsigned>(t_cache_slot));
+  t_cache_slot = -1;
+}
+
+void Mempool::flush_cache(unsigned slot) noexcept {
+  ThreadCache& c = caches_[slot];
+  push_shared(c.slots, c.count);
+  __atomic_store_n(&c.count, 0, __ATOMIC_RELAXED);  // available() reads it from other threads
+}
 
 Result<std::unique_ptr<Mempool>> Mempool::create(std::string name, const Config& cfg) {
   const uint32_t b = cfg.buffer_bytes;
@@ -53,9 +71,14 @@ Mempool::Mempool(std::string name, const Config& cfg, std::unique_ptr<DmaMemory>
     stack_[cfg_.buffers - 1 - i] = p;
   }
   stack_top_ = cfg_.buffers;
+  std::lock_guard guard(g_pools_mu);
+  live_pools().push_back(this);
 }
 
-Mempool::~Mempool() = default;
+Mempool::~Mempool() {
+  std::lock_guard guard(g_pools_mu);
+  std::erase(live_pools(), this);
+}
 
 void Mempool::reset(Packet* p) noexcept {
   p->next = nullptr;

@@ -41,6 +41,8 @@ class Mempool final : public BufferOwner {
   // Gives the calling thread cache slot `slot` (< kMaxThreadCaches) for every mempool. Each slot
   // must be used by one thread at a time; workers bind their worker index at start.
   static void bind_thread_cache(unsigned slot) noexcept;
+  // The calling thread stops using its slot: the buffers parked in it, in every mempool, go back
+  // to the shared stacks (so other threads can allocate them). Call before the thread ends.
   static void unbind_thread_cache() noexcept;
 
   // --- any thread, never blocks for long -------------------------------------------------------
@@ -70,6 +72,7 @@ class Mempool final : public BufferOwner {
 
   Mempool(std::string name, const Config& cfg, std::unique_ptr<DmaMemory> memory);
   void push_shared(Packet* const* pkts, uint32_t n) noexcept;
+  void flush_cache(unsigned slot) noexcept;
   uint32_t pop_shared(Packet** out, uint32_t n) noexcept;
   static void reset(Packet* p) noexcept;
 

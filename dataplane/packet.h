@@ -117,6 +117,13 @@ static_assert(offsetof(Packet, flags) == 52, "offload metadata shares the first 
 
 constexpr uint16_t kDefaultDataOffset = 128;  // 64-byte header + 64-byte headroom
 
+// Segments in the chain starting at `p`.
+inline uint32_t chain_length(const Packet* p) noexcept {
+  uint32_t n = 0;
+  for (; p != nullptr; p = p->next) ++n;
+  return n;
+}
+
 // Takes an extra reference (used when one frame is flooded to several ports).
 inline void retain_packet(Packet* p) noexcept { p->refs.fetch_add(1, std::memory_order_relaxed); }
 

@@ -42,8 +42,11 @@
 
 #include "common/result.h"
 #include "common/spin_lock.h"
+#include "dataplane/egress_offload.h"
+#include "dataplane/offload_caps.h"
 #include "dataplane/packet_batch.h"
 #include "dataplane/port_counters.h"
+#include "dataplane/tx_context.h"
 
 namespace vsw {
 
@@ -68,8 +71,12 @@ class Port {
   virtual uint16_t rx_queue_count() const noexcept = 0;
   virtual uint16_t tx_queue_count() const noexcept = 0;
   // Largest L3 payload accepted for transmit; frames longer than mtu() + 18 (Ethernet header and
-  // one VLAN tag) are dropped with DropReason::Mtu by transmit().
+  // one VLAN tag) are dropped with DropReason::Mtu by transmit(). For a GSO super-frame the limit
+  // applies to its segments (hdr_len + gso_size), not to the super-frame.
   uint32_t mtu() const noexcept { return mtu_; }
+  // What the port's peer takes as it is (super-frames, partial checksums, chain length);
+  // transmit() does the rest in software (dataplane/egress_offload.h).
+  const OffloadCaps& offload_caps() const noexcept { return caps_; }
 
   // --- fast path: never blocks, allocates (beyond mempool buffers) or throws -----------------
   // Only the worker owning rx queue `q`. Appends up to batch.room() received frames to `batch`
@@ -81,9 +88,19 @@ class Port {
   // device; the others are released and counted in counters().tx(q).drops.
   virtual uint16_t tx_burst(QueueId q, PacketBatch& batch) noexcept = 0;
 
-  // Any worker: drops frames over the MTU, picks tx queue `worker % tx_queue_count()`, takes its
-  // lock for the batch and calls tx_burst(). Same ownership contract as tx_burst().
-  uint16_t transmit(uint16_t worker, PacketBatch& batch) noexcept;
+  // Any worker: drops frames over the MTU, does in software the offloads the port lacks
+  // (segmenting super-frames, completing checksums, shortening chains: with buffers from
+  // ctx.pool; one segmentation per flush shared by the ports that need it), picks tx queue
+  // `ctx.worker % tx_queue_count()`, takes its lock per tx burst and calls tx_burst() — more
+  // than once when segmentation produced more than one batch. Same ownership contract as
+  // tx_burst(); returns the frames sent.
+  uint16_t transmit(TxContext& ctx, PacketBatch& batch) noexcept;
+  // The same with a context of its own (no pool: frames needing a software offload are dropped
+  // as NoBuffer). For tests and tools; workers pass their TxContext.
+  uint16_t transmit(uint16_t worker, PacketBatch& batch) noexcept {
+    TxContext ctx(worker, 1, nullptr);
+    return transmit(ctx, batch);
+  }
 
   // --- control thread ---------------------------------------------------------------------------
   virtual LinkState link_state() const noexcept = 0;
@@ -97,13 +114,23 @@ class Port {
 
  protected:
   Port(std::string name, PortId id, uint32_t mtu) : name_(std::move(name)), id_(id), mtu_(mtu) {}
+  // Constructor only: the port type states what its peer accepts (default: nothing but
+  // ordinary frames, chains of any length).
+  void set_offload_caps(const OffloadCaps& caps) noexcept { caps_ = caps; }
 
   PortCounters counters_;
 
  private:
+  // Takes the lock of tx queue `q` and hands `batch` to tx_burst(); adds `drops` to the queue's
+  // counters under the same lock.
+  uint16_t send_locked(QueueId q, PacketBatch& batch, EgressDrops* drops) noexcept;
+  uint16_t transmit_with_offloads(TxContext& ctx, QueueId q, uint32_t max_frame,
+                                  PacketBatch& batch, uint16_t oversize) noexcept;
+
   std::string name_;
   PortId id_;
   uint32_t mtu_;
+  OffloadCaps caps_;
   std::array<SpinLock, PortCounters::kMaxQueues> tx_locks_{};
 };
 

@@ -24,12 +24,17 @@ void QuiescentDomain::unregister_thread(Slot* s) noexcept {
 }
 
 void QuiescentDomain::synchronize() const noexcept {
+  // The caller's unpublishing store comes before this call; the slot loads below must not be
+  // satisfied before it is visible to the workers (a store followed by a load of another location
+  // may otherwise be reordered). Pairs with the fence in quiescent()/set_online(): quiescent.h.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   std::array<uint64_t, kMaxSlots> seen{};
-  for (unsigned i = 0; i < kMaxSlots; ++i) seen[i] = slots_[i].passes.load(std::memory_order_seq_cst);
+  for (unsigned i = 0; i < kMaxSlots; ++i) seen[i] = slots_[i].passes.load(std::memory_order_acquire);
   for (unsigned i = 0; i < kMaxSlots; ++i) {
     const Slot& s = slots_[i];
-    while (s.online.load(std::memory_order_seq_cst) &&
-           s.passes.load(std::memory_order_seq_cst) == seen[i]) {
+    // acquire: a pass that ended after the snapshot read the old object before its increment.
+    while (s.online.load(std::memory_order_acquire) &&
+           s.passes.load(std::memory_order_acquire) == seen[i]) {
       timespec nap{0, 20'000};
       nanosleep(&nap, nullptr);
     }

@@ -6,7 +6,20 @@
 // synchronize() returns once every online worker has passed a quiescent point after the call
 // started, so no worker can still be using what was unpublished.
 //
-// Cost on the fast path: one relaxed-store-with-release per poll pass, never per packet.
+// Memory ordering (C++20 [atomics.order] p4, the store-buffer pattern):
+//   control:  store(shared ptr = new)   ; fence(seq_cst) ; load(passes), load(online)
+//   worker:   store(passes + 1, release); fence(seq_cst) ; load(shared ptr) in the next pass
+// Either the control thread's snapshot sees the worker's increment, or the worker's next load
+// sees the new pointer: never neither. So a worker whose increment the snapshot missed can only
+// be in a pass that already loads the new pointer, and any pass that loaded the old one ends with
+// an increment the wait observes. Without the two fences both sides may read the old values (a
+// store can wait in a store buffer while a later load goes ahead, x86 included), and a worker
+// could still see the old pointer after synchronize() returned. The release store also makes
+// every read of the old object happen before synchronize() returns (and the object is freed).
+// The worker's loads of shared pointers may then be acquire (or relaxed + dependency).
+//
+// Cost on the fast path: one store and one full fence per poll pass, never per packet (a
+// seq_cst store costs the same full barrier on x86).
 #pragma once
 
 #include <array>
@@ -32,15 +45,21 @@ class QuiescentDomain {
   // The worker no longer touches shared state (it has stopped); releases the slot.
   void unregister_thread(Slot* s) noexcept;
   // Waits (sleeping in 20 us steps) until every online slot has announced a quiescent point
-  // after this call began. Must not be called from a worker thread.
+  // after this call began. The caller's unpublishing stores made before the call are then
+  // visible to every worker (see the ordering above). Must not be called from a worker thread.
   void synchronize() const noexcept;
 
   // --- the worker owning `s` ---------------------------------------------------------------------
+  // Going online: the fence orders the store before the worker's next loads of shared state, as
+  // in quiescent(). Going offline: release, so the worker's reads happen before the wait ends.
   static void set_online(Slot* s, bool online) noexcept {
-    s->online.store(online, std::memory_order_seq_cst);
+    s->online.store(online, std::memory_order_release);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
   }
+  // The worker holds no pointer into shared state here; its next pass reloads them.
   static void quiescent(Slot* s) noexcept {
-    s->passes.store(s->passes.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+    s->passes.store(s->passes.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with synchronize()'s fence
   }
 
  private:

@@ -20,6 +20,9 @@ struct Switch::PortEntry {
   uint64_t seq = 0;  // creation order
 };
 
+// Worker ids run 0..workers-1 and select a bridge's per-worker counters.
+static_assert(Bridge::kMaxWorkers >= QuiescentDomain::kMaxSlots);
+
 Result<std::unique_ptr<Switch>> Switch::create(const SwitchConfig& cfg) {
   if (cfg.workers == 0 || cfg.workers > QuiescentDomain::kMaxSlots) {
     return make_error(Errc::InvalidArgument, "worker count {} must be in 1..{}", cfg.workers,
@@ -31,7 +34,8 @@ Result<std::unique_ptr<Switch>> Switch::create(const SwitchConfig& cfg) {
   sw->pool_ = std::move(*pool);
   for (uint16_t i = 0; i < cfg.workers; ++i) {
     const int cpu = cfg.cpus.empty() ? -1 : cfg.cpus[i % cfg.cpus.size()];
-    sw->workers_.push_back(std::make_unique<Worker>(i, cpu, cfg.idle_sleep_us, sw->qsd_));
+    sw->workers_.push_back(std::make_unique<Worker>(i, cpu, cfg.idle_sleep_us, sw->qsd_,
+                                                      sw->pool_.get(), cfg.workers));
   }
   std::lock_guard guard(sw->mu_);
   sw->publish_locked();
@@ -155,7 +159,8 @@ Status Switch::set_bridge(const std::string& name, const BridgeConfig& cfg) {
     }
     std::unique_ptr<Bridge> old = std::move(e.bridge);
     e.bridge = std::move(fresh);
-    publish_locked();
+    publish_locked();  // no worker forwards through `old` any more: its counters are final
+    e.bridge->inherit_counters(old->counters());
   } else {
     e.bridge->fdb().set_aging_ticks(fcfg.aging_ticks);
   }

@@ -21,9 +21,12 @@ namespace {
 constexpr uint32_t kEmptyPassesBeforeNap = 1024;
 }  // namespace
 
-Worker::Worker(uint16_t id, int cpu, uint32_t idle_sleep_us, QuiescentDomain& qsd)
+Worker::Worker(uint16_t id, int cpu, uint32_t idle_sleep_us, QuiescentDomain& qsd, Mempool* pool,
+               uint16_t workers)
     : id_(id), cpu_(cpu), idle_sleep_us_(idle_sleep_us), qsd_(qsd),
-      batcher_(std::make_unique<TxBatcher>()), rx_batch_(std::make_unique<PacketBatch>()) {}
+      batcher_(std::make_unique<TxBatcher>()),
+      tx_ctx_(std::make_unique<TxContext>(id, workers, pool)),
+      rx_batch_(std::make_unique<PacketBatch>()) {}
 
 Worker::~Worker() { stop(); }
 
@@ -89,16 +92,17 @@ uint32_t Worker::poll_once() noexcept {
       if (n == 0) continue;
       moved += n;
       ++bursts;
-      rx.bridge->bridge->forward(rx.port->id(), batch, *rx.bridge, *topo, *batcher_,
+      rx.bridge->bridge->forward(id_, rx.port->id(), batch, *rx.bridge, *topo, *batcher_,
                                  rx.port->counters().rx(rx.queue), start);
       batcher_->flush([&](PortId to, PacketBatch& out) noexcept {
         Port* port = topo->ports[to];
         if (port != nullptr) {
-          port->transmit(id_, out);
+          port->transmit(*tx_ctx_, out);
         } else {
           out.release_all();
         }
       });
+      tx_ctx_->end_flush();
     }
   }
   if (qs_slot_ != nullptr) QuiescentDomain::quiescent(qs_slot_);

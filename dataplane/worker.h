@@ -16,10 +16,12 @@
 #include "dataplane/port_counters.h"
 #include "dataplane/quiescent.h"
 #include "dataplane/tx_batcher.h"
+#include "dataplane/tx_context.h"
 
 namespace vsw {
 
 struct Topology;
+class Mempool;
 
 struct WorkerStats {
   uint64_t packets = 0;       // frames received and forwarded by this worker
@@ -33,7 +35,10 @@ struct WorkerStats {
 
 class Worker {
  public:
-  Worker(uint16_t id, int cpu, uint32_t idle_sleep_us, QuiescentDomain& qsd);
+  // `pool` gives buffers for software offloads at egress (segments, checksum copies); `workers`
+  // is how many workers run in all.
+  Worker(uint16_t id, int cpu, uint32_t idle_sleep_us, QuiescentDomain& qsd, Mempool* pool = nullptr,
+         uint16_t workers = 1);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -63,6 +68,7 @@ class Worker {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::unique_ptr<TxBatcher> batcher_;
+  std::unique_ptr<TxContext> tx_ctx_;
   std::unique_ptr<PacketBatch> rx_batch_;  // reused every pass: no per-pass initialisation
   Counter packets_, batches_, busy_tsc_, idle_tsc_;  // single writer: this worker
 };

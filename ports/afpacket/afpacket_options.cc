@@ -22,7 +22,7 @@ Result<std::unique_ptr<Port>> create(const PortSpec& spec, PortId id, PortEnv& e
   const uint32_t max_mtu = env.pool.data_room() - kEtherHeaderBytes - kVlanTagBytes;
   auto mtu = option_uint(spec, "mtu", 0, kMinMtu, max_mtu);
   auto rx_frames = option_uint(spec, "rx-frames", cfg.rx_frames, 7, 4096);
-  auto tx_frames = option_uint(spec, "tx-frames", cfg.tx_frames, 16, 65536);
+  auto tx_frames = option_uint(spec, "tx-frames", cfg.tx_frames, 16, 4096);
   if (!mtu) return std::move(mtu).error();
   if (!rx_frames) return std::move(rx_frames).error();
   if (!tx_frames) return std::move(tx_frames).error();

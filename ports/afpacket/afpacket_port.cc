@@ -44,7 +44,7 @@ Result<std::unique_ptr<AfPacketPort>> AfPacketPort::open(std::string name, PortI
   // first sendto() would return instead of sending.
   if (Status s = netdev::set_up(cfg.ifname, true); !s) return std::move(s).error();
   auto sock = PacketSocket::open(cfg.ifname, *index, rx_geometry(cfg.rx_frames),
-                                 tx_geometry(cfg.tx_frames, data_room));
+                                 tx_geometry(cfg.tx_frames, kMaxFrameBytes));
   if (!sock) return std::move(sock).error();
 
   std::unique_ptr<AfPacketPort> port(
@@ -65,10 +65,11 @@ AfPacketPort::AfPacketPort(std::string name, PortId id, uint32_t mtu, const AfPa
       data_room_(pool.data_room()),
       kernel_mtu_at_open_(0),
       sock_(std::move(sock)),
-      stash_(pool) {}
+      stash_(pool) {
+  set_offload_caps(OffloadCaps::kernel());
+}
 
 AfPacketPort::~AfPacketPort() {
-  for (uint16_t i = 0; i < rx_.carry_count; ++i) release_packet(rx_.carry[rx_.carry_head + i]);
   log::port().info("afpacket port detached port={} ifname={}", name(), ifname_);
 }
 
@@ -105,7 +106,7 @@ std::vector<std::pair<std::string, std::string>> AfPacketPort::details() const {
                                         rx.bytes() / 1024));
   d.emplace_back("tx_ring", fmt::format("{} frames x {} B ({} KiB)", tx.frame_nr, tx.frame_size,
                                         tx.bytes() / 1024));
-  d.emplace_back("offloads", "vnet_hdr: GSO segmented and partial checksums completed on rx");
+  d.emplace_back("offloads", "vnet_hdr: GSO super-frames and partial checksums passed through");
   d.emplace_back("kernel_rx_packets", std::to_string(kernel_stats_.packets));
   d.emplace_back("kernel_rx_ring_drops", std::to_string(kernel_stats_.drops));
   return d;

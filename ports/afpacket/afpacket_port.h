@@ -8,18 +8,20 @@
 //      +--------+--^-------+
 //        RX_RING|  |TX_RING     (mmap; no syscall on rx, one sendto() per tx batch)
 //               v  |
-//   rx_burst: copy (+ reinsert VLAN tag, complete partial checksum, or segment a GSO
-//             super-frame into MSS-sized frames via ports/offload/gso.h) into mempool buffers
-//   tx_burst: copy into TX_RING slots behind a zeroed virtio_net_hdr, then sendto(MSG_DONTWAIT)
+//   rx_burst: copy each frame (+ reinsert its VLAN tag) into a chain of mempool buffers, its
+//             virtio_net_hdr into the Packet's offload metadata (ports/vnet/vnet_metadata.h)
+//   tx_burst: copy each frame into a TX_RING slot behind the virtio_net_hdr of its metadata,
+//             then one sendto(MSG_DONTWAIT) for the batch
 //
 // Offloads: the peer of a veth keeps TSO and checksum offload on by default, so the kernel hands
-// over 64 KiB TCP super-frames and frames whose checksum is still partial. With PACKET_VNET_HDR
-// each comes with a virtio_net_hdr, and rx_burst turns them into ordinary frames with complete
-// checksums — what every other vsw port expects. One super-frame can give ~45 segments; those that
-// do not fit the caller's batch wait in a per-queue carry-over list for the next rx_burst.
+// over 64 KiB TCP super-frames and frames whose checksum is still partial, each with a
+// virtio_net_hdr. They stay whole through vsw (a super-frame is one frame on the bridge, ~35
+// chained 2 KiB buffers); a destination that cannot take them segments and checksums at egress
+// (dataplane/egress_offload.h), and another afpacket or tap port gets them as they came: the
+// receiving kernel does the rest. Tx slots are sized for a super-frame (68 KiB each).
 //
 // Options: ifname (required), mtu (default: the interface's MTU, capped to what one buffer
-// holds), rx-frames (default 252), tx-frames (default 512). See docs/ports/afpacket.md.
+// holds), rx-frames (default 252), tx-frames (default 256). See docs/ports/afpacket.md.
 #pragma once
 
 #include <array>
@@ -31,7 +33,6 @@
 #include "dataplane/mempool.h"
 #include "dataplane/port.h"
 #include "ports/afpacket/packet_socket.h"
-#include "ports/offload/virtio_net_hdr.h"
 #include "ports/port_factory.h"
 #include "ports/tap/buffer_stash.h"
 
@@ -46,14 +47,13 @@ struct AfPacketConfig {
   std::string ifname;
   uint32_t mtu = 0;          // 0: the interface's MTU, capped to the buffer size
   uint32_t rx_frames = 252;  // rx ring slots (64 KiB each), rounded up to whole blocks of 7
-  uint32_t tx_frames = 512;  // tx ring slots
+  uint32_t tx_frames = 256;  // tx ring slots (68 KiB each)
 };
 
 class AfPacketPort final : public Port {
  public:
-  // Most segments one super-frame may produce (a 64 KiB frame at MSS 536 gives 123): larger
-  // counts are dropped as NoBuffer. Also the size of the per-queue carry-over list.
-  static constexpr uint32_t kMaxSegments = 256;
+  // Largest frame carried: a 64 KiB GSO super-frame with its Ethernet header and a VLAN tag.
+  static constexpr uint32_t kMaxFrameBytes = 65536 + 18;
 
   // Control thread. Attaches `cfg.ifname`, makes it promiscuous and brings it up. Buffers come
   // from `pool`, which must outlive the port.
@@ -67,13 +67,13 @@ class AfPacketPort final : public Port {
   uint16_t tx_queue_count() const noexcept override { return 1; }
 
   // --- fast path: owning worker only; no syscalls on rx ----------------------------------------
-  // Delivers carried-over segments first, then walks the rx ring. Drops: Invalid (truncated
-  // frame, bad offload metadata, unsupported GSO type such as UFO), Mtu (frame or UDP segment
-  // larger than a buffer), NoBuffer (pool empty; a super-frame is dropped whole if it cannot get
-  // a buffer for every segment).
+  // Walks the rx ring. Drops: Invalid (truncated frame, inconsistent virtio_net_hdr, a GSO type
+  // vsw cannot segment such as UFO), NoBuffer (pool empty: a frame is dropped whole if it cannot
+  // get a buffer for every part).
   uint16_t rx_burst(QueueId q, PacketBatch& batch) noexcept override;
-  // Copies each frame into a free tx slot and issues one sendto(MSG_DONTWAIT) for the batch. A
-  // slot still owned by the kernel means the ring is full: the frame counts TxFull.
+  // Copies each frame (all its segments) into a free tx slot behind its virtio_net_hdr and
+  // issues one sendto(MSG_DONTWAIT) for the batch. A slot still owned by the kernel means the
+  // ring is full: the frame counts TxFull; a frame longer than a slot counts Mtu.
   uint16_t tx_burst(QueueId q, PacketBatch& batch) noexcept override;
 
   // --- control thread ------------------------------------------------------------------------------
@@ -87,18 +87,11 @@ class AfPacketPort final : public Port {
   AfPacketPort(std::string name, PortId id, uint32_t mtu, const AfPacketConfig& cfg, int ifindex,
                std::unique_ptr<PacketSocket> sock, Mempool& pool);
 
-  struct RxTotals {
-    uint16_t packets = 0;
-    uint64_t bytes = 0;
-  };
-  // Rx helpers (afpacket_rx.cc), owning worker only.
-  void drain_carry(PacketBatch& batch, RxTotals& t) noexcept;
-  void receive_slot(tpacket2_hdr* h, uint32_t status, PacketBatch& batch, QueueCounters& c,
-                    RxTotals& t) noexcept;
-  void receive_gso(std::span<const std::byte> frame, const offload::VirtioNetHdr& vh,
-                   PacketBatch& batch, QueueCounters& c, RxTotals& t) noexcept;
+  // Rx helpers (afpacket_rx.cc), owning worker only. The frame of one slot, copied into a chain
+  // of buffers, or nullptr after counting a drop.
+  Packet* receive_slot(tpacket2_hdr* h, uint32_t status, QueueCounters& c) noexcept;
+  Packet* copy_to_chain(const std::byte* frame, uint32_t len) noexcept;
   Packet* take_buffer() noexcept;
-  void deliver(Packet* p, uint32_t len, PacketBatch& batch, RxTotals& t) noexcept;
 
   std::string ifname_;
   int ifindex_;
@@ -109,10 +102,7 @@ class AfPacketPort final : public Port {
   // Rx state: owning worker only.
   struct alignas(64) RxState {
     uint32_t head = 0;             // next rx slot to look at
-    bool refilled = false;         // the stash was refilled during this rx_burst
-    uint16_t carry_head = 0;       // first undelivered segment in carry
-    uint16_t carry_count = 0;      // segments waiting in carry
-    std::array<Packet*, kMaxSegments> carry{};
+    bool pool_empty = false;       // a refill during this rx_burst found the pool empty
   } rx_;
   BufferStash stash_;
 

@@ -3,8 +3,9 @@
 // packet_mmap.rst "TX_RING": fill a slot whose tp_status is TP_STATUS_AVAILABLE, set tp_len,
 // mark it TP_STATUS_SEND_REQUEST (release), and after the batch ask the kernel to send every
 // requested slot with one sendto(). With PACKET_VNET_HDR every slot starts with a
-// virtio_net_hdr; an all-zero header means "no GSO, checksum complete" (virtio 1.0 §5.1.6),
-// which holds for every vsw frame.
+// virtio_net_hdr (virtio 1.0 §5.1.6): all zero for an ordinary frame with complete checksums,
+// the frame's GSO type and size and partial-checksum position otherwise, so the kernel
+// segments and checksums what vsw passed through.
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -12,13 +13,14 @@
 
 #include "common/ether.h"
 #include "ports/afpacket/afpacket_port.h"
+#include "ports/vnet/vnet_metadata.h"
 
 namespace vsw::ports::afpacket {
 
 uint16_t AfPacketPort::tx_burst(QueueId q, PacketBatch& batch) noexcept {
   QueueCounters& c = counters_.tx(q);
   const uint32_t slots = sock_->tx().frame_nr;
-  const uint32_t max_len = sock_->tx().frame_size - kTxDataOffset - sizeof(offload::VirtioNetHdr);
+  const uint32_t max_len = sock_->tx().frame_size - kTxDataOffset - sizeof(vnet::VirtioNetHdr);
   uint16_t queued = 0;
   uint64_t bytes = 0;
   bool full = false;
@@ -32,8 +34,9 @@ uint16_t AfPacketPort::tx_burst(QueueId q, PacketBatch& batch) noexcept {
       continue;
     }
     auto* data = reinterpret_cast<std::byte*>(h) + kTxDataOffset;
-    std::memset(data, 0, sizeof(offload::VirtioNetHdr));
-    std::byte* out = data + sizeof(offload::VirtioNetHdr);
+    const vnet::VirtioNetHdr vh = vnet::export_vnet(*p);
+    std::memcpy(data, &vh, sizeof vh);
+    std::byte* out = data + sizeof vh;
     uint32_t len = 0;
     bool fits = true;
     for (Packet* s = p; s != nullptr; s = s->next) {
@@ -49,7 +52,7 @@ uint16_t AfPacketPort::tx_burst(QueueId q, PacketBatch& batch) noexcept {
       c.drop(fits ? DropReason::Invalid : DropReason::Mtu);
       continue;
     }
-    h->tp_len = static_cast<uint32_t>(sizeof(offload::VirtioNetHdr)) + len;
+    h->tp_len = static_cast<uint32_t>(sizeof vh) + len;
     __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     tx_head_ = tx_head_ + 1 == slots ? 0 : tx_head_ + 1;
     ++queued;

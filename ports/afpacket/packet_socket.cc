@@ -8,9 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
-#include "ports/offload/virtio_net_hdr.h"
+#include "ports/vnet/virtio_net_hdr.h"
 
 namespace vsw::ports::afpacket {
 
@@ -50,8 +51,17 @@ RingGeometry rx_geometry(uint32_t min_frames) noexcept {
 
 RingGeometry tx_geometry(uint32_t min_frames, uint32_t max_frame_len) noexcept {
   RingGeometry g;
-  g.frame_size = round_up_pow2(kTxDataOffset + sizeof(offload::VirtioNetHdr) + max_frame_len);
-  g.block_size = g.frame_size < kPageBytes ? kPageBytes : g.frame_size;
+  const uint32_t need = kTxDataOffset + sizeof(vnet::VirtioNetHdr) + max_frame_len;
+  // Small slots: a power of two, several to a page. Larger slots (a 64 KiB super-frame): as
+  // many as fit a 512 KiB block, like the rx ring — the kernel allocates each block as 2^n
+  // pages, so a block of one 68 KiB slot would waste 60 KiB.
+  if (need <= kPageBytes) {
+    g.frame_size = round_up_pow2(need);
+    g.block_size = kPageBytes;
+  } else {
+    g.frame_size = TPACKET_ALIGN(need);
+    g.block_size = std::max(kRxBlockBytes, (g.frame_size + kPageBytes - 1) / kPageBytes * kPageBytes);
+  }
   const uint32_t per_block = g.block_size / g.frame_size;
   g.block_nr = (min_frames + per_block - 1) / per_block;
   g.frame_nr = g.block_nr * per_block;

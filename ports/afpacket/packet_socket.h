@@ -49,7 +49,8 @@ static_assert(kTxDataOffset == 32);
 // Rx slots big enough for a 64 KiB super-frame behind the headers (tp_mac is 76 for Ethernet),
 // seven to a 512 KiB block; `min_frames` is rounded up to whole blocks.
 RingGeometry rx_geometry(uint32_t min_frames) noexcept;
-// Tx slots of the next power of two holding kTxDataOffset + virtio_net_hdr + `max_frame_len`.
+// Tx slots holding kTxDataOffset + virtio_net_hdr + `max_frame_len`: the next power of two up to
+// a page; above, as many as fit a 512 KiB block.
 RingGeometry tx_geometry(uint32_t min_frames, uint32_t max_frame_len) noexcept;
 
 class PacketSocket {

@@ -6,14 +6,31 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace vsw::ports::memif {
+
+namespace {
+// The control thread only (regions are mapped and unmapped there).
+MappedUsage g_usage;
+MappedUsage g_limits{kDefaultTotalMappedBytes, kDefaultTotalMappedRegions};
+}  // namespace
+
+MappedUsage mapped_usage() noexcept { return g_usage; }
+MappedUsage total_mapped_limits() noexcept { return g_limits; }
+void set_total_mapped_limits(MappedUsage limits) noexcept { g_limits = limits; }
 
 Result<Region> Region::map(UniqueFd fd, uint64_t size) {
   if (!fd) return make_error(Errc::InvalidArgument, "missing region fd");
   if (size == 0 || size > kMaxRegionBytes) {
     return make_error(Errc::InvalidArgument, "region size {} out of range", size);
+  }
+  const uint64_t room = g_limits.bytes - std::min(g_usage.bytes, g_limits.bytes);
+  if (g_usage.regions >= g_limits.regions || size > room) {
+    return make_error(Errc::ResourceExhausted,
+                      "vsw maps too much client memory (total limit {} MiB in {} regions)",
+                      g_limits.bytes >> 20, g_limits.regions);
   }
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -32,6 +49,8 @@ Result<Region> Region::map(UniqueFd fd, uint64_t size) {
   if (p == MAP_FAILED) {
     return make_sys_error(Errc::Io, errno, "cannot map region");
   }
+  g_usage.bytes += size;
+  ++g_usage.regions;
   return Region(std::move(fd), static_cast<std::byte*>(p), size);
 }
 
@@ -53,7 +72,11 @@ Region& Region::operator=(Region&& o) noexcept {
 }
 
 void Region::unmap() noexcept {
-  if (base_ != nullptr) ::munmap(base_, size_);
+  if (base_ != nullptr) {
+    ::munmap(base_, size_);
+    g_usage.bytes -= size_;
+    --g_usage.regions;
+  }
   base_ = nullptr;
   size_ = 0;
 }

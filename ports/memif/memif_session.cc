@@ -3,11 +3,23 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <new>
+
 #include "common/log.h"
 #include "ports/memif/memif_channel.h"
 #include "ports/memif/memif_socket.h"
 
 namespace vsw::ports::memif {
+
+uint64_t copy_mode_bytes(const EndpointConfig& cfg) noexcept {
+  const uint64_t slots = uint64_t{1} << cfg.max_log2_ring_size;
+  return 2 * uint64_t{cfg.rings} * (ring_bytes(cfg.max_log2_ring_size) + slots * cfg.buffer_bytes);
+}
+
+uint64_t client_mapped_limit(const EndpointConfig& cfg) noexcept {
+  return std::max(kMinClientMappedBytes, 2 * copy_mode_bytes(cfg));
+}
 
 std::string_view session_state_name(Session::State s) noexcept {
   switch (s) {
@@ -56,7 +68,13 @@ void Session::on_readable() {
     Received r = recv_msg(sd_.native_handle());
     switch (r.status) {
       case RecvStatus::Message:
-        if (!handle(r.msg, std::move(r.fd))) return;
+        try {
+          if (!handle(r.msg, std::move(r.fd))) return;
+        } catch (const std::bad_alloc&) {
+          // Most likely a client's mapping took what was left; only this client pays for it.
+          refuse("vsw is out of memory");
+          return;
+        }
         continue;
       case RecvStatus::WouldBlock:
         wait_readable();
@@ -148,8 +166,23 @@ bool Session::on_add_region(const AddRegionMsg& m, UniqueFd fd) {
   if (!fd) return refuse("missing region fd");
   // memif.md §10: sequential indices below the advertised maximum.
   if (m.index != regions_.size() || m.index >= kMaxRegions) return refuse("invalid region index");
+  const uint64_t limit = client_mapped_limit(limits_);
+  if (m.size > limit - mapped_bytes_) {
+    log::port().warn("memif region refused socket={} id={} pid={} size={} mapped={} limit={}",
+                     socket_.path(), id_, peer_.pid, m.size, mapped_bytes_, limit);
+    return refuse(fmt::format("regions exceed the {} MiB a client may map", limit >> 20));
+  }
+  regions_.reserve(regions_.size() + 1);  // an allocation failure must not lose the mapping
   auto region = Region::map(std::move(fd), m.size);
-  if (!region) return refuse(region.error().message);
+  if (!region) {
+    if (region.error().code == Errc::ResourceExhausted) {
+      const MappedUsage used = mapped_usage();
+      log::port().warn("memif region refused socket={} id={} pid={} size={} total={} regions={}",
+                       socket_.path(), id_, peer_.pid, m.size, used.bytes, used.regions);
+    }
+    return refuse(region.error().message);
+  }
+  mapped_bytes_ += m.size;
   regions_.push_back(std::move(*region));
   return send(encode_ack());
 }
@@ -178,6 +211,7 @@ bool Session::on_connect(const ConnectMsg& m) {
   if (c2s_.empty() || s2c_.empty()) return refuse("at least one ring in each direction needed");
   auto conn = Connection::create(std::move(regions_), std::move(c2s_), std::move(s2c_));
   regions_.clear();
+  mapped_bytes_ = 0;  // the regions belong to the Connection now (or were unmapped)
   c2s_.clear();
   s2c_.clear();
   if (!conn) return refuse(conn.error().message);
@@ -224,6 +258,7 @@ void Session::close(std::string_view reason, bool notify_peer) {
   }
   endpoint_ = nullptr;
   regions_.clear();
+  mapped_bytes_ = 0;
   c2s_.clear();
   s2c_.clear();
   timer_.cancel();

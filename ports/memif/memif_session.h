@@ -10,6 +10,13 @@
 // carry one are closed. A session owns everything it collected (regions, eventfds) until CONNECT
 // hands it to a Connection, so an abandoned handshake leaks nothing.
 //
+// Memory: a client may map at most client_mapped_limit() bytes (all its regions together), so
+// that one client cannot take the whole process-wide budget (memif_region.h) from the others.
+// A region beyond it is refused with a DISCONNECT naming the limit.
+//
+// Failures: an allocation failure (std::bad_alloc) while handling a client's message ends that
+// session only, never the control thread's loop.
+//
 // Threads: the control thread only. Owned by its MemifSocket (shared_ptr, kept alive by pending
 // handlers); close() is idempotent and safe to call from anywhere on the control thread.
 #pragma once
@@ -32,6 +39,20 @@
 namespace vsw::ports::memif {
 
 class MemifSocket;
+
+// The least any client may map: enough for every real copy-mode client (DPDK net_memif with a
+// few dozen queues, VPP/libmemif with their own buffer regions).
+constexpr uint64_t kMinClientMappedBytes = uint64_t{1} << 30;
+
+// What a copy-mode client (memif.md §7) that uses every ring `cfg` accepts, each of the largest
+// size, with buffers of cfg.buffer_bytes needs: rings * (ring header and descriptors + slots *
+// buffer) in each direction.
+uint64_t copy_mode_bytes(const EndpointConfig& cfg) noexcept;
+// The most one client of an interface with limits `cfg` may map: twice copy_mode_bytes() (room
+// for page rounding and layouts with separate buffer regions), and at least
+// kMinClientMappedBytes. 1 GiB for the defaults (1 ring, 1024 slots, 2 KiB buffers: 4.03 MiB);
+// 8.06 GiB for the largest rings (64 rings each way, 16384 slots, 2 KiB buffers: 4.03 GiB).
+uint64_t client_mapped_limit(const EndpointConfig& cfg) noexcept;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -76,6 +97,7 @@ class Session : public std::enable_shared_from_this<Session> {
   EndpointConfig limits_;
   PeerInfo peer_;
   std::vector<Region> regions_;
+  uint64_t mapped_bytes_ = 0;  // sum of regions_' sizes
   std::vector<RingSpec> c2s_, s2c_;
 };
 

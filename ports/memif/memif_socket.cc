@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <new>
 #include <vector>
 
 #include <boost/asio/post.hpp>
@@ -80,9 +81,14 @@ void MemifSocket::on_acceptable() {
                  "memif client refused path={} reason=too-many-sessions", path_);
       continue;  // closed by UniqueFd
     }
-    auto s = std::make_shared<Session>(*this, std::move(client), next_serial_++);
-    sessions_.insert(s);
-    s->start();
+    try {
+      auto s = std::make_shared<Session>(*this, std::move(client), next_serial_++);
+      sessions_.insert(s);
+      s->start();
+    } catch (const std::bad_alloc&) {  // the control loop outlives a failed accept
+      VSW_LOG_RL(log::port(), spdlog::level::warn, 1000,
+                 "memif client refused path={} reason=out-of-memory", path_);
+    }
   }
   wait_accept();
 }

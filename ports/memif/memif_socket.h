@@ -7,7 +7,9 @@
 // (memif_session.h) that runs the handshake against the endpoint.
 //
 // Limits: at most kMaxSessions clients at once per socket (beyond that new connections are closed
-// at once), and each client must finish its handshake within kHandshakeTimeout.
+// at once), and each client must finish its handshake within kHandshakeTimeout. What clients may
+// map is limited per client (memif_session.h) and over the process (memif_region.h). A client
+// that cannot be served for lack of memory is closed; the control loop goes on.
 //
 // Threads: the control thread only (the io_context given to acquire()).
 #pragma once

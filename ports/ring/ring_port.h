@@ -6,13 +6,19 @@
 //
 // RingPort: frames injected by one outside thread are received by the worker; frames the switch
 // transmits are parked until that thread drains them (a full tx ring drops with TxFull). No
-// kernel, no copies: the ring holds Packet pointers. Single queue.
+// kernel, no copies of owned frames: the ring holds Packet pointers. Single queue.
 // LoopbackPort (type "loopback"): transmitted frames come back as received frames.
+//
+// Both keep frames after tx_burst() returns, so by the ownership contract (dataplane/port.h)
+// they replace lent frames (memif, vhost-user) by owned copies from their pool before parking
+// them (dataplane/buffer_ownership.h); without a pool, lent frames are dropped (NoBuffer).
+// Both take super-frames and partial checksums as they are (they only hand frames on).
 #pragma once
 
 #include <memory>
 
 #include "common/spsc_ring.h"
+#include "dataplane/mempool.h"
 #include "dataplane/port.h"
 #include "ports/port_factory.h"
 
@@ -20,7 +26,8 @@ namespace vsw::ports::ring {
 
 class RingPort final : public Port {
  public:
-  RingPort(std::string name, PortId id, uint32_t ring_size = 1024, uint32_t mtu = kDefaultMtu);
+  RingPort(std::string name, PortId id, uint32_t ring_size = 1024, uint32_t mtu = kDefaultMtu,
+           Mempool* pool = nullptr);
   ~RingPort() override;
 
   std::string_view type() const noexcept override { return "ring"; }
@@ -39,11 +46,12 @@ class RingPort final : public Port {
  private:
   SpscRing<Packet*> rx_;
   SpscRing<Packet*> tx_;
+  Mempool* pool_;
 };
 
 class LoopbackPort final : public Port {
  public:
-  LoopbackPort(std::string name, PortId id, uint32_t ring_size, uint32_t mtu);
+  LoopbackPort(std::string name, PortId id, uint32_t ring_size, uint32_t mtu, Mempool& pool);
   ~LoopbackPort() override;
 
   std::string_view type() const noexcept override { return "loopback"; }
@@ -56,6 +64,7 @@ class LoopbackPort final : public Port {
  private:
   // Producers are workers holding the tx-queue lock; the consumer is the rx-queue owner.
   SpscRing<Packet*> ring_;
+  Mempool& pool_;
 };
 
 // Factory entry for type "loopback": options ring-size (default 1024), mtu.

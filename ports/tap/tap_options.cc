@@ -1,5 +1,7 @@
 // ports/tap/tap_options.cc — the factory entry for type "tap": option parsing and validation.
 // Kept apart from the driver so the driver links (and is tested) without the factory table.
+#include <algorithm>
+
 #include "common/ether.h"
 #include "ports/tap/netdev.h"
 #include "ports/tap/tap_port.h"
@@ -22,7 +24,9 @@ Result<bool> option_bool(const PortSpec& spec, std::string_view key, bool fallba
 }  // namespace
 
 Result<std::unique_ptr<Port>> create(const PortSpec& spec, PortId id, PortEnv& env) {
-  if (Status s = check_option_keys(spec, {"ifname", "mtu", "up"}); !s) return std::move(s).error();
+  if (Status s = check_option_keys(spec, {"ifname", "mtu", "up", "queues"}); !s) {
+    return std::move(s).error();
+  }
   TapConfig cfg;
   cfg.ifname = option_str(spec, "ifname", spec.name);
   if (Status s = netdev::check_ifname(cfg.ifname); !s) return std::move(s).error();
@@ -34,6 +38,12 @@ Result<std::unique_ptr<Port>> create(const PortSpec& spec, PortId id, PortEnv& e
   auto up = option_bool(spec, "up", true);
   if (!up) return std::move(up).error();
   cfg.up = *up;
+  // One queue per worker by default, so every worker receives from and sends to a queue of its
+  // own (the kernel spreads flows over the queues by their hash).
+  const uint16_t default_queues = std::clamp<uint16_t>(env.workers, 1, TapPort::kMaxQueues);
+  auto queues = option_uint(spec, "queues", default_queues, 1, TapPort::kMaxQueues);
+  if (!queues) return std::move(queues).error();
+  cfg.queues = static_cast<uint16_t>(*queues);
   auto port = TapPort::open(spec.name, id, cfg, env.pool);
   if (!port) return std::move(port).error();
   return std::unique_ptr<Port>(std::move(*port));

@@ -9,7 +9,8 @@
 //   ns1 TCP -- veth ==== veth -- AfPacketPort ⇄ forwarder ⇄ port -- veth ==== veth -- ns2 TCP
 //
 // The last picture is the real offload case: ns1 keeps TSO and checksum offload on, so the ingress
-// port receives 64 KiB GSO super-frames with partial checksums and must segment them.
+// port receives 64 KiB GSO super-frames with partial checksums; they cross vsw whole (chains of
+// buffers with their offload metadata) and the egress kernel port hands them on as they are.
 #include <sched.h>
 #include <unistd.h>
 
@@ -19,11 +20,12 @@
 
 #include "dataplane/mempool.h"
 #include "ports/afpacket/afpacket_port.h"
-#include "ports/offload/virtio_net_hdr.h"
+#include "dataplane/offload/checksum.h"
+#include "ports/vnet/virtio_net_hdr.h"
 #include "ports/tap/netdev.h"
 #include "ports/tap/tap_port.h"
 #include "tests/system/kernel_test_support.h"
-#include "tests/unit/ports/test_frames.h"
+#include "tests/unit/dataplane/offload/test_ip_frames.h"
 
 namespace vsw::ports {
 namespace {
@@ -34,7 +36,7 @@ using afpacket::AfPacketPort;
 using tap::TapConfig;
 using tap::TapPort;
 using test::Bytes;
-using offload::VirtioNetHdr;
+using vnet::VirtioNetHdr;
 
 class PrivateNetns : public ::testing::Environment {
  public:
@@ -170,7 +172,8 @@ TEST_F(KernelPorts, AfpacketTransmitsFramesByteExact) {
 TEST_F(KernelPorts, AfpacketDropsOversizeAndCountsTxFull) {
   const std::string a = prefix() + "a", b = prefix() + "b";
   add_veth(a, b);
-  auto port = attach(a, 7, {.ifname = "", .mtu = 1000, .rx_frames = 112, .tx_frames = 16});
+  // 14 tx slots: two 512 KiB blocks of seven super-frame-sized slots.
+  auto port = attach(a, 7, {.ifname = "", .mtu = 1000, .rx_frames = 112, .tx_frames = 14});
   ASSERT_TRUE(port);
   EXPECT_EQ(port->mtu(), 1000u);
   RawSocket peer(b, false);
@@ -180,13 +183,13 @@ TEST_F(KernelPorts, AfpacketDropsOversizeAndCountsTxFull) {
   EXPECT_EQ(s.tx_packets, 1u);
   // Once the peer saw the frame its slot is free again (veth orphans the skb on transmit).
   ASSERT_EQ(peer.collect(1, 3000, is_test_frame).size(), 1u);
-  // One batch of 32 into a 16-slot ring: slots are only handed back after the batch's sendto().
+  // One batch of 32 into a 14-slot ring: slots are only handed back after the batch's sendto().
   std::vector<Bytes> burst;
   for (uint32_t i = 0; i < 32; ++i) burst.push_back(test_frame(200, 100 + i));
   transmit_all(*port, burst);
   s = port->counters().snapshot();
-  EXPECT_EQ(s.tx_packets, 1u + 16u);
-  EXPECT_EQ(drops(s, false, DropReason::TxFull), 16u);
+  EXPECT_EQ(s.tx_packets, 1u + 14u);
+  EXPECT_EQ(drops(s, false, DropReason::TxFull), 18u);
 }
 
 TEST_F(KernelPorts, AfpacketReinsertsVlanTags) {
@@ -218,7 +221,7 @@ Bytes partial_of(const test::BuiltFrame& f, bool v6, uint8_t proto) {
 VirtioNetHdr vnet_for(const test::BuiltFrame& f, uint8_t gso_type, uint16_t gso_size,
                       uint8_t proto) {
   VirtioNetHdr h{};
-  h.flags = offload::kVnetFlagNeedsCsum;
+  h.flags = vnet::kVnetFlagNeedsCsum;
   h.gso_type = gso_type;
   h.hdr_len = static_cast<uint16_t>(f.hdr_len());
   h.gso_size = gso_size;
@@ -227,27 +230,40 @@ VirtioNetHdr vnet_for(const test::BuiltFrame& f, uint8_t gso_type, uint16_t gso_
   return h;
 }
 
-TEST_F(KernelPorts, AfpacketCompletesPartialChecksums) {
+TEST_F(KernelPorts, AfpacketCarriesPartialChecksumsAsMetadata) {
   const std::string a = prefix() + "a", b = prefix() + "b";
   add_veth(a, b);
   auto port = attach(a, 7);
   ASSERT_TRUE(port);
   RawSocket peer(b, true);
   ASSERT_TRUE(peer.ok());
-  std::vector<Bytes> expected;
+  std::vector<test::BuiltFrame> sent;
+  std::vector<Bytes> partial;
   for (bool v6 : {false, true}) {
     for (uint8_t proto : {uint8_t{6}, uint8_t{17}}) {
       const test::BuiltFrame f =
           test::build_frame({.ipv6 = v6, .l4 = proto, .payload = 501, .seed = proto});
-      ASSERT_TRUE(peer.send_vnet(vnet_for(f, offload::kVnetGsoNone, 0, proto),
-                                 partial_of(f, v6, proto)));
-      expected.push_back(f.bytes);
+      partial.push_back(partial_of(f, v6, proto));
+      ASSERT_TRUE(peer.send_vnet(vnet_for(f, vnet::kVnetGsoNone, 0, proto), partial.back()));
+      sent.push_back(f);
     }
   }
   const auto is_ip = [](const Bytes& f) { return f.size() > 14 && (f[12] == 0x08 || f[12] == 0x86); };
-  const auto got = poll_rx(*port, expected.size(), 3000, is_ip);
-  ASSERT_EQ(got.size(), expected.size());
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "frame " << i;
+  std::vector<OffloadMeta> meta;
+  const auto got = poll_rx(*port, sent.size(), 3000, is_ip, nullptr, &meta);
+  ASSERT_EQ(got.size(), sent.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE("frame " + std::to_string(i));
+    // Carried as it came: the checksum is completed only at an egress that needs it.
+    EXPECT_EQ(got[i], partial[i]);
+    EXPECT_NE(meta[i].flags & kPacketNeedsCsum, 0);
+    EXPECT_EQ(meta[i].csum_start, sent[i].l4);
+    Bytes done = got[i];
+    ASSERT_TRUE(offload::complete_partial_checksum(
+        {reinterpret_cast<std::byte*>(done.data()), done.size()}, meta[i].csum_start,
+        meta[i].csum_offset));
+    EXPECT_EQ(done, sent[i].bytes) << "the metadata completes to the right checksum";
+  }
 }
 
 // Checks that `segs` are the MSS-sized segments of the super-frame `f` (spec `s`).
@@ -291,7 +307,7 @@ bool is_ip_port_12345(const Bytes& f) {
   return l4 != 0 && l4 + 2 <= f.size() && test::rd16(f, l4) == 12345;
 }
 
-TEST_F(KernelPorts, AfpacketSegmentsGsoSuperFrames) {
+TEST_F(KernelPorts, AfpacketKeepsGsoSuperFramesWholeBothWays) {
   const std::string a = prefix() + "a", b = prefix() + "b";
   add_veth(a, b);
   auto port = attach(a, 7);
@@ -301,32 +317,57 @@ TEST_F(KernelPorts, AfpacketSegmentsGsoSuperFrames) {
   struct Case {
     test::FrameSpec spec;
     uint8_t gso_type;
+    GsoType type;
     uint16_t mss;
   };
   const std::vector<Case> cases = {
       {{.tcp_flags = 0x99, .seq = 0xFFFFF000u, .payload = 20000, .seed = 3},
-       offload::kVnetGsoTcpv4, 1448},
-      {{.tcp_option_bytes = 12, .payload = 30001, .seed = 5}, offload::kVnetGsoTcpv4, 1436},
-      // 45 segments: more than one batch, so the carry-over list is exercised.
-      {{.ipv6 = true, .tcp_flags = 0x19, .payload = 64000, .seed = 7}, offload::kVnetGsoTcpv6,
-       1428},
-      {{.l4 = 17, .payload = 5000, .seed = 9}, offload::kVnetGsoUdpL4, 1200},
+       vnet::kVnetGsoTcpv4, GsoType::Tcpv4, 1448},
+      {{.tcp_option_bytes = 12, .payload = 30001, .seed = 5}, vnet::kVnetGsoTcpv4,
+       GsoType::Tcpv4, 1436},
+      {{.ipv6 = true, .tcp_flags = 0x19, .payload = 64000, .seed = 7}, vnet::kVnetGsoTcpv6,
+       GsoType::Tcpv6, 1428},
+      {{.l4 = 17, .payload = 5000, .seed = 9}, vnet::kVnetGsoUdpL4, GsoType::UdpL4, 1200},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE("gso_type " + std::to_string(c.gso_type) + " payload " +
                  std::to_string(c.spec.payload));
     const test::BuiltFrame f = test::build_frame(c.spec);
-    ASSERT_TRUE(peer.send_vnet(vnet_for(f, c.gso_type, c.mss, c.spec.l4),
-                               partial_of(f, c.spec.ipv6, c.spec.l4)));
-    const size_t n = (c.spec.payload + c.mss - 1) / c.mss;
-    std::vector<uint16_t> bursts;
-    const auto segs = poll_rx(*port, n, 3000, is_ip_port_12345, &bursts);
-    expect_segments(f, c.spec, segs, c.mss);
-    for (uint16_t k : bursts) EXPECT_LE(k, PacketBatch::kMax);
+    const Bytes partial = partial_of(f, c.spec.ipv6, c.spec.l4);
+    ASSERT_TRUE(peer.send_vnet(vnet_for(f, c.gso_type, c.mss, c.spec.l4), partial));
+    // In: one frame, the whole super-frame, with its GSO metadata.
+    std::vector<OffloadMeta> meta;
+    const auto got = poll_rx(*port, 1, 3000, is_ip_port_12345, nullptr, &meta);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0], partial);
+    EXPECT_EQ(meta[0].gso_type, c.type);
+    EXPECT_EQ(meta[0].gso_size, c.mss);
+    EXPECT_EQ(meta[0].hdr_len, f.hdr_len());
+    // Out again: the kernel on the other side gets it as a super-frame too.
+    PacketBatch out;
+    Packet* p = to_packet_chain(*pool_, partial);
+    ASSERT_NE(p, nullptr);
+    p->gso_type = c.type;
+    p->gso_size = c.mss;
+    p->hdr_len = meta[0].hdr_len;
+    p->flags |= kPacketNeedsCsum;
+    p->csum_start = meta[0].csum_start;
+    p->csum_offset = meta[0].csum_offset;
+    out.push(p);
+    EXPECT_EQ(port->transmit(0, out), 1u);
+    const auto back = peer.collect_vnet(1, 3000, is_ip_port_12345);
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0].first.gso_type & ~vnet::kVnetGsoEcn, c.gso_type);
+    EXPECT_EQ(back[0].first.gso_size, c.mss);
+    EXPECT_EQ(back[0].second.size(), partial.size());
+    EXPECT_TRUE(std::equal(back[0].second.begin() + long(f.hdr_len()), back[0].second.end(),
+                           partial.begin() + long(f.hdr_len())))
+        << "payload unchanged";
   }
   const PortStats s = port->counters().snapshot();
   EXPECT_EQ(drops(s, true, DropReason::Invalid), 0u);
   EXPECT_EQ(drops(s, true, DropReason::NoBuffer), 0u);
+  EXPECT_EQ(s.tx_packets, cases.size());
 }
 
 TEST_F(KernelPorts, AfpacketDropsWholeSuperFrameWithoutEnoughBuffers) {
@@ -337,12 +378,13 @@ TEST_F(KernelPorts, AfpacketDropsWholeSuperFrameWithoutEnoughBuffers) {
   auto port = attach(a, 7, {}, small.get());
   ASSERT_TRUE(port);
   RawSocket peer(b, true);
-  // Hold all but 8 buffers: a 14-segment super-frame cannot be built.
+  // Hold all but 8 buffers: a 20 KiB super-frame needs 11 of them.
   std::vector<Packet*> held(56);
   ASSERT_EQ(small->alloc(held.data(), 32) + small->alloc(held.data() + 32, 24), 56);
   const test::FrameSpec spec{.payload = 20000};
   const test::BuiltFrame f = test::build_frame(spec);
-  ASSERT_TRUE(peer.send_vnet(vnet_for(f, offload::kVnetGsoTcpv4, 1448, 6), partial_of(f, false, 6)));
+  const Bytes partial = partial_of(f, false, 6);
+  ASSERT_TRUE(peer.send_vnet(vnet_for(f, vnet::kVnetGsoTcpv4, 1448, 6), partial));
   EXPECT_TRUE(wait_for([&] {
     PacketBatch bt;
     port->rx_burst(0, bt);
@@ -351,9 +393,12 @@ TEST_F(KernelPorts, AfpacketDropsWholeSuperFrameWithoutEnoughBuffers) {
     return drops(port->counters().snapshot(), true, DropReason::NoBuffer) == 1;
   }, 3000));
   EXPECT_EQ(port->counters().snapshot().rx_packets, 0u);  // no partial super-frame delivered
+  EXPECT_EQ(small->available(), 8u) << "the buffers of the dropped frame went back";
   for (Packet* p : held) release_packet(p);
-  ASSERT_TRUE(peer.send_vnet(vnet_for(f, offload::kVnetGsoTcpv4, 1448, 6), partial_of(f, false, 6)));
-  expect_segments(f, spec, poll_rx(*port, 14, 3000, is_ip_port_12345), 1448);
+  ASSERT_TRUE(peer.send_vnet(vnet_for(f, vnet::kVnetGsoTcpv4, 1448, 6), partial));
+  const auto got = poll_rx(*port, 1, 3000, is_ip_port_12345);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], partial);
 }
 
 TEST_F(KernelPorts, AfpacketCountsNoBufferPerFrame) {
@@ -475,10 +520,13 @@ TEST_F(KernelPorts, TcpCrossesTwoAfpacketPortsWithOffloadsOn) {
   Forwarder fwd(*p1, *p2);
   constexpr size_t kBytes = 8u << 20;
   EXPECT_EQ(tcp_transfer(n1, n2, false, "10.77.0.2", kBytes), kBytes);
-  EXPECT_EQ(tcp_transfer(n2, n1, true, "fd77::1", kBytes), kBytes);
+  // p1 received the data (ACKs come back through p2): super-frames stay whole, so far fewer
+  // frames than MTU-sized segments would be.
   const PortStats s1 = p1->counters().snapshot();
-  EXPECT_EQ(drops(s1, true, DropReason::Invalid), 0u);
-  EXPECT_GT(s1.rx_packets, kBytes / 1500);
+  EXPECT_GT(s1.rx_bytes, kBytes);
+  EXPECT_LT(s1.rx_packets, kBytes / 1500 / 2) << "GSO super-frames were passed through, not cut";
+  EXPECT_EQ(tcp_transfer(n2, n1, true, "fd77::1", kBytes), kBytes);
+  EXPECT_EQ(drops(p1->counters().snapshot(), true, DropReason::Invalid), 0u);
 }
 
 TEST_F(KernelPorts, TcpCrossesTapAndAfpacketPorts) {

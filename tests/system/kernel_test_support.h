@@ -34,13 +34,13 @@
 
 #include "dataplane/mempool.h"
 #include "dataplane/port.h"
-#include "ports/offload/virtio_net_hdr.h"
-#include "tests/unit/ports/test_frames.h"
+#include "ports/vnet/virtio_net_hdr.h"
+#include "tests/unit/dataplane/offload/test_ip_frames.h"
 
 namespace vsw::test::kernel {
 
 using Clock = std::chrono::steady_clock;
-using offload_hdr = ports::offload::VirtioNetHdr;
+using offload_hdr = ports::vnet::VirtioNetHdr;
 
 inline const std::string& prefix() {
   static const std::string p = "vswk" + std::to_string(::getpid() % 100000);
@@ -123,6 +123,20 @@ class RawSocket {
     if (r < 0) std::perror("sendmsg(vnet)");
     return r == ssize_t(sizeof h + f.size());
   }
+  // On a `vnet` socket: frames accepted by `keep` with the virtio_net_hdr the kernel put in
+  // front of each, until `count` of them arrived or `timeout_ms` passed.
+  std::vector<std::pair<offload_hdr, Bytes>> collect_vnet(
+      size_t count, int timeout_ms, const std::function<bool(const Bytes&)>& keep) {
+    std::vector<std::pair<offload_hdr, Bytes>> out;
+    for (Bytes& raw : collect(count, timeout_ms, [&](const Bytes& f) {
+           return f.size() > sizeof(offload_hdr) && keep(Bytes(f.begin() + sizeof(offload_hdr), f.end()));
+         })) {
+      offload_hdr h;
+      std::memcpy(&h, raw.data(), sizeof h);
+      out.emplace_back(h, Bytes(raw.begin() + sizeof h, raw.end()));
+    }
+    return out;
+  }
   // Frames accepted by `keep`, until `count` of them arrived or `timeout_ms` passed.
   std::vector<Bytes> collect(size_t count, int timeout_ms,
                              const std::function<bool(const Bytes&)>& keep) {
@@ -179,11 +193,51 @@ inline Packet* to_packet(Mempool& pool, const Bytes& f) {
   return p;
 }
 
+// `f` in as many pool buffers as it needs (a chain), or nullptr.
+inline Packet* to_packet_chain(Mempool& pool, const Bytes& f) {
+  Packet* first = nullptr;
+  Packet* last = nullptr;
+  for (size_t off = 0; off < f.size();) {
+    Packet* p = nullptr;
+    if (pool.alloc(&p, 1) != 1) {
+      if (first != nullptr) release_packet(first);
+      return nullptr;
+    }
+    const size_t len = std::min<size_t>(f.size() - off, pool.data_room());
+    std::memcpy(p->data(), f.data() + off, len);
+    p->len = static_cast<uint16_t>(len);
+    (last != nullptr ? last->next : first) = p;
+    last = p;
+    off += len;
+  }
+  first->frame_len = static_cast<uint32_t>(f.size());
+  return first;
+}
+
+// The bytes of a whole frame, over every segment of its chain.
+inline Bytes frame_bytes(const Packet& p) {
+  Bytes f;
+  for (const Packet* s = &p; s != nullptr; s = s->next) {
+    const auto* d = reinterpret_cast<const uint8_t*>(s->data());
+    f.insert(f.end(), d, d + s->len);
+  }
+  return f;
+}
+
+// A received frame's offload metadata (dataplane/packet.h).
+struct OffloadMeta {
+  uint8_t flags = 0;
+  GsoType gso_type = GsoType::None;
+  uint16_t gso_size = 0, csum_start = 0, csum_offset = 0, hdr_len = 0;
+};
+
 // Polls `port` until `count` frames accepted by `keep` arrived or `timeout_ms` passed. Checks the
-// rx_burst contract on every frame (in_port, len == frame_len, at most a batch per call).
+// rx_burst contract on every frame (in_port, segment lengths adding up to frame_len, at most a
+// batch per call). `meta` (if given) receives each kept frame's offload metadata.
 inline std::vector<Bytes> poll_rx(Port& port, size_t count, int timeout_ms,
                            const std::function<bool(const Bytes&)>& keep,
-                           std::vector<uint16_t>* burst_sizes = nullptr) {
+                           std::vector<uint16_t>* burst_sizes = nullptr,
+                           std::vector<OffloadMeta>* meta = nullptr) {
   std::vector<Bytes> out;
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   while (out.size() < count && Clock::now() < deadline) {
@@ -193,10 +247,15 @@ inline std::vector<Bytes> poll_rx(Port& port, size_t count, int timeout_ms,
     if (n != 0 && burst_sizes != nullptr) burst_sizes->push_back(n);
     for (Packet* p : b.packets()) {
       EXPECT_EQ(p->in_port, port.id());
-      EXPECT_EQ(p->len, p->frame_len);
-      const auto* d = reinterpret_cast<const uint8_t*>(p->data());
-      Bytes f(d, d + p->len);
-      if (keep(f)) out.push_back(std::move(f));
+      Bytes f = frame_bytes(*p);
+      EXPECT_EQ(f.size(), p->frame_len);
+      if (keep(f)) {
+        out.push_back(std::move(f));
+        if (meta != nullptr) {
+          meta->push_back({p->flags, p->gso_type, p->gso_size, p->csum_start, p->csum_offset,
+                           p->hdr_len});
+        }
+      }
     }
     b.release_all();
     if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));

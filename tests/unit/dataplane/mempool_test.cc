@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <future>
 #include <set>
 #include <thread>
 #include <vector>
@@ -69,6 +71,20 @@ TEST(Mempool, ChainedFramesReleaseEverySegment) {
   EXPECT_EQ(pool->available(), 64u);
 }
 
+// Takes every buffer the calling (unbound) thread can get from the shared stack, gives them back.
+uint32_t allocatable(Mempool& pool) {
+  std::vector<Packet*> got(pool.capacity());
+  uint32_t n = 0;
+  while (n < got.size()) {
+    const uint16_t k = pool.alloc(got.data() + n, static_cast<uint16_t>(
+                                                      std::min<size_t>(32, got.size() - n)));
+    if (k == 0) break;
+    n += k;
+  }
+  for (uint32_t i = 0; i < n; ++i) release_packet(got[i]);
+  return n;
+}
+
 TEST(Mempool, ThreadCachesDoNotLoseBuffers) {
   auto pool = make_pool(4096);
   std::vector<std::thread> threads;
@@ -84,7 +100,37 @@ TEST(Mempool, ThreadCachesDoNotLoseBuffers) {
     });
   }
   for (auto& th : threads) th.join();
+  // Not only counted: another thread can really allocate every buffer again.
   EXPECT_EQ(pool->available(), 4096u);
+  EXPECT_EQ(allocatable(*pool), 4096u);
+}
+
+TEST(Mempool, UnbindingGivesTheThreadCacheBackInEveryPool) {
+  auto a = make_pool(64);
+  auto b = make_pool(64);
+  std::promise<void> filled, unbind, done;
+  std::thread worker([&] {
+    Mempool::bind_thread_cache(5);
+    for (Mempool* pool : {a.get(), b.get()}) {
+      Packet* p = nullptr;
+      EXPECT_EQ(pool->alloc(&p, 1), 1);      // the cache refills a burst and more
+      if (p != nullptr) release_packet(p);  // back into this thread's cache
+    }
+    filled.set_value();
+    unbind.get_future().wait();
+    Mempool::unbind_thread_cache();
+    done.set_value();
+  });
+  filled.get_future().wait();
+  // While the worker holds its cache, those buffers are parked there: counted, not allocatable.
+  EXPECT_EQ(a->available(), 64u);
+  EXPECT_LT(allocatable(*a), 64u);
+  EXPECT_LT(allocatable(*b), 64u);
+  unbind.set_value();
+  done.get_future().wait();
+  EXPECT_EQ(allocatable(*a), 64u);
+  EXPECT_EQ(allocatable(*b), 64u);
+  worker.join();
 }
 
 }  // namespace

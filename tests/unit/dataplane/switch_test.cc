@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -165,6 +166,11 @@ TEST_F(SwitchTest, TwoWorkersForwardConcurrentlyWithoutLossOrCorruption) {
     total += w.stats.packets;
   }
   EXPECT_EQ(total, 2 * kFrames + 4);
+  // The bridge's counters are per worker; what the control thread reads is their sum.
+  const BridgeCounters bc = sw_->bridge("br0")->counters;
+  EXPECT_EQ(bc.unicast, 2 * kFrames);
+  EXPECT_EQ(bc.flooded, 4u);
+  EXPECT_EQ(bc.hairpin_drops, 0u);
   sw_->stop();
 }
 
@@ -214,11 +220,46 @@ TEST_F(SwitchTest, DeletingAPortFlushesItsMacs) {
 TEST_F(SwitchTest, ResizingTheTableKeepsNewestEntries) {
   make_switch(1);
   ASSERT_TRUE(sw_->add_bridge("br0", {}).has_value());
+  RingPort* a = add_ring("br0", "a");
+  RingPort* b = add_ring("br0", "b");
+  ASSERT_TRUE(sw_->start().has_value());
+  // 24 stations behind a, learned one after the other: each learn happens in a later poll pass
+  // than the previous one, so its last-seen time is later too.
+  constexpr uint64_t kStations = 24;
+  for (uint64_t i = 1; i <= kStations; ++i) {
+    Packet* p = make_frame(sw_->mempool(), MacAddress::from_u64(0xFFFFFFFFFFFF), mac(i), 0);
+    ASSERT_EQ(a->inject(&p, 1), 1u);
+    ASSERT_TRUE(wait_for([&] { return sw_->fdb_show("br0")->size() == i; }));
+  }
+  ASSERT_EQ(sw_->bridge("br0")->counters.flooded, kStations);
+
   ASSERT_TRUE(sw_->set_bridge("br0", BridgeConfig{600, 16}).has_value());
   auto info = sw_->bridge("br0");
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->config.aging_s, 600u);
   EXPECT_EQ(info->fdb.max_entries, 16u);
+  EXPECT_EQ(info->fdb.entries, 16u);
+  // The 16 most recently seen stations (9..24) survived, still on port a; 1..8 were dropped.
+  auto rows = sw_->fdb_show("br0");
+  ASSERT_TRUE(rows.has_value());
+  std::vector<uint64_t> kept;
+  for (const FdbRow& r : *rows) {
+    EXPECT_EQ(r.port, "a");
+    kept.push_back(r.mac.u64());
+  }
+  std::sort(kept.begin(), kept.end());
+  std::vector<uint64_t> want;
+  for (uint64_t i = kStations - 15; i <= kStations; ++i) want.push_back(mac(i).u64());
+  EXPECT_EQ(kept, want);
+  // The replacement bridge reports the old one's counters, and forwards with the kept entries:
+  // a frame from b to station 24 goes to a only.
+  EXPECT_EQ(info->counters.flooded, kStations);
+  Packet* p = make_frame(sw_->mempool(), mac(kStations), mac(100), 7);
+  ASSERT_EQ(b->inject(&p, 1), 1u);
+  ASSERT_TRUE(wait_for([&] { return sw_->bridge("br0")->counters.unicast == 1; }));
+  bool intact = true;
+  EXPECT_EQ(drain_all(*a, intact), std::vector<uint32_t>{7});
+  sw_->stop();
 }
 
 }  // namespace

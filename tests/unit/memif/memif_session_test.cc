@@ -4,7 +4,11 @@
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
+#include <fstream>
+
+#include "ports/memif/memif_session.h"
 #include "ports/memif/memif_socket.h"
 #include "tests/unit/memif/memif_fixture.h"
 
@@ -290,6 +294,129 @@ TEST_F(MemifSessionTest, TooManyClientsAreTurnedAway) {
   EXPECT_EQ(msg_type(reply(extra->get())), MsgType::None);  // closed without HELLO
   idle.clear();
   serve_until([] { return false; }, std::chrono::milliseconds(200));
+}
+
+// --- how much client memory vsw maps -----------------------------------------------------------
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+constexpr uint64_t kGiB = uint64_t{1} << 30;
+
+TEST(MemifMappedLimit, FollowsTheInterfaceLimits) {
+  EndpointConfig def;  // 1 ring each way, 1024 slots, 2 KiB buffers
+  EXPECT_EQ(copy_mode_bytes(def), 2 * (128 + 16 * 1024 + 1024 * 2048u));  // memif.md §7 example
+  EXPECT_EQ(client_mapped_limit(def), kGiB);
+  EndpointConfig big;
+  big.rings = 64;
+  big.max_log2_ring_size = 14;
+  EXPECT_EQ(copy_mode_bytes(big), 128 * (128 + 16 * 16384 + 16384 * 2048ull));  // ~4.03 GiB
+  EXPECT_EQ(client_mapped_limit(big), 2 * copy_mode_bytes(big));
+}
+
+// A hostile client, past INIT on `id`, announcing regions of the given sizes (sparse memfds:
+// nothing is allocated); returns vsw's answer to the last one.
+class MemifMappedLimitTest : public MemifSessionTest {
+ protected:
+  void TearDown() override {
+    hostile_.clear();
+    set_total_mapped_limits(saved_);
+    MemifSessionTest::TearDown();
+  }
+  std::string announce(uint32_t id, const std::vector<uint64_t>& sizes,
+                       const std::string& secret = "") {
+    hostile_.push_back(raw_connect());
+    const int fd = hostile_.back().get();
+    EXPECT_EQ(msg_type(ask(fd, init(id, secret))), MsgType::Ack);
+    MsgBuffer last{};
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      UniqueFd mem = sealed_memfd(sizes[i]);
+      last = ask(fd, encode(AddRegionMsg{static_cast<uint16_t>(i), sizes[i]}), mem.get());
+      if (msg_type(last) != MsgType::Ack) break;
+    }
+    return reason_of(last);
+  }
+  std::unique_ptr<Port> add_port(const std::string& name, uint32_t id) {
+    auto p = make_port(name, id, {}, static_cast<PortId>(10 + id));
+    EXPECT_TRUE(p.has_value());
+    return p ? std::move(*p) : nullptr;
+  }
+  // A well-behaved client on `port` (id `id`) connects and a frame goes both ways.
+  void expect_good_client_works(Port& port, uint32_t id) {
+    auto c = connect(id);
+    ASSERT_TRUE(c.has_value()) << c.error().message;
+    EXPECT_EQ(port.link_state(), LinkState::Up);
+    std::vector<std::byte> frame(60, std::byte{0x02});
+    const std::span<const std::byte> one[] = {frame};
+    ASSERT_EQ((*c)->tx_copy(0, one), 1);
+    PacketBatch batch;
+    ASSERT_EQ(port.rx_burst(0, batch), 1);
+    EXPECT_EQ(port.tx_burst(0, batch), 1);
+    vsw::memif::Buffer b[4];
+    EXPECT_EQ((*c)->rx_burst(0, b), 1);
+    (*c)->rx_release(0, 1);
+  }
+
+  MappedUsage saved_ = total_mapped_limits();
+  std::vector<UniqueFd> hostile_;
+};
+
+TEST_F(MemifMappedLimitTest, OneClientCannotMapMoreThanItsLimit) {
+  auto good = add_port("good", 2);
+  const MappedUsage before = mapped_usage();
+  EXPECT_EQ(announce(1, {2 * kGiB}, "pw"), "regions exceed the 1024 MiB a client may map");
+  EXPECT_EQ(announce(1, {64 * kGiB}, "pw"), "regions exceed the 1024 MiB a client may map");
+  // Many regions adding up: the sum counts.
+  ASSERT_TRUE(serve_until([&] { return detail(*port_, "state") == "listening"; }));
+  EXPECT_EQ(announce(1, {768 * kMiB, 200 * kMiB, 100 * kMiB}, "pw"),
+            "regions exceed the 1024 MiB a client may map");
+  // Refused sessions unmapped everything they had.
+  ASSERT_TRUE(serve_until([&] { return mapped_usage().bytes == before.bytes; }));
+  EXPECT_EQ(mapped_usage().regions, before.regions);
+  // A client holding 1000 MiB mapped mid-handshake does not stop another id's client.
+  ASSERT_TRUE(serve_until([&] { return detail(*port_, "state") == "listening"; }));
+  EXPECT_EQ(announce(1, {1000 * kMiB}, "pw"), "ack");
+  EXPECT_EQ(mapped_usage().bytes, before.bytes + 1000 * kMiB);
+  expect_good_client_works(*good, 2);
+}
+
+TEST_F(MemifMappedLimitTest, AllClientsTogetherStayUnderTheProcessLimit) {
+  std::vector<std::unique_ptr<Port>> ports;
+  for (uint32_t id = 2; id <= 5; ++id) ports.push_back(add_port("p" + std::to_string(id), id));
+  auto good = add_port("good", 6);
+  const MappedUsage before = mapped_usage();
+  set_total_mapped_limits({before.bytes + 3 * kGiB, before.regions + 1000});
+  for (uint32_t id = 2; id <= 4; ++id) EXPECT_EQ(announce(id, {900 * kMiB}), "ack") << id;
+  // 2700 MiB mapped by three sessions: the fourth client's 900 MiB would cross 3 GiB.
+  const std::string want = fmt::format(
+      "vsw maps too much client memory (total limit {} MiB in {} regions)",
+      (before.bytes + 3 * kGiB) >> 20, before.regions + 1000);
+  EXPECT_EQ(announce(5, {900 * kMiB}), want);
+  expect_good_client_works(*good, 6);  // 4 MiB still fit
+  // The mapping count is limited as well.
+  hostile_.clear();
+  ASSERT_TRUE(serve_until([&] { return mapped_usage().bytes == before.bytes; }));
+  set_total_mapped_limits({before.bytes + 3 * kGiB, before.regions + 3});
+  EXPECT_NE(announce(2, {4096, 4096, 4096, 4096}).find("vsw maps too much client memory"),
+            std::string::npos);
+}
+
+// Address space actually running out (here: RLIMIT_AS) refuses the client, nothing else.
+TEST_F(MemifMappedLimitTest, MmapFailureRefusesOnlyThatClient) {
+  auto good = add_port("good", 2);
+  uint64_t vm_kib = 0;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmSize:", 0) == 0) vm_kib = std::stoull(line.substr(7));
+  }
+  ASSERT_GT(vm_kib, 0u);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_AS, &saved), 0);
+  rlimit tight = saved;
+  tight.rlim_cur = vm_kib * 1024 + 256 * kMiB;  // room for the test itself, not for 900 MiB
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < tight.rlim_cur) GTEST_SKIP();
+  ASSERT_EQ(::setrlimit(RLIMIT_AS, &tight), 0);
+  const std::string reason = announce(1, {900 * kMiB}, "pw");
+  ASSERT_EQ(::setrlimit(RLIMIT_AS, &saved), 0);
+  EXPECT_EQ(reason, "cannot map region: Cannot allocate memory");
+  expect_good_client_works(*good, 2);
 }
 
 }  // namespace

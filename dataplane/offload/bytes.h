@@ -1,4 +1,4 @@
-// ports/offload/bytes.h — unaligned big-endian (network order) loads and stores on frame bytes.
+// dataplane/offload/bytes.h — unaligned big-endian (network order) loads and stores on frame bytes.
 // Frames sit at arbitrary offsets inside buffers, so every header field is read through memcpy,
 // which compilers turn into a single (possibly unaligned) load plus a byte swap.
 #pragma once
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace vsw::ports::offload {
+namespace vsw::offload {
 
 inline uint16_t load_be16(const std::byte* p) noexcept {
   uint16_t v;
@@ -34,4 +34,4 @@ inline void store_be32(std::byte* p, uint32_t v) noexcept {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "load_be*/store_be* assume a little-endian host (x86-64, arm64)");
 
-}  // namespace vsw::ports::offload
+}  // namespace vsw::offload

@@ -1,11 +1,11 @@
-// tests/unit/ports/frame_layout_test.cc — header walking in ports/offload/frame_layout.h.
-#include "ports/offload/frame_layout.h"
+// tests/unit/dataplane/offload/frame_layout_test.cc — header walking in dataplane/offload/frame_layout.h.
+#include "dataplane/offload/frame_layout.h"
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/ports/test_frames.h"
+#include "tests/unit/dataplane/offload/test_ip_frames.h"
 
-namespace vsw::ports::offload {
+namespace vsw::offload {
 namespace {
 
 ParseStatus parse(const test::Bytes& b, FrameLayout& l) { return parse_frame(test::as_span(b), l); }
@@ -110,4 +110,4 @@ TEST(FrameLayout, Ipv6ExtensionHeaderRunningPastTheDatagramIsInvalid) {
 }
 
 }  // namespace
-}  // namespace vsw::ports::offload
+}  // namespace vsw::offload

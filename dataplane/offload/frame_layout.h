@@ -1,4 +1,4 @@
-// ports/offload/frame_layout.h — where the IP and TCP/UDP headers of an Ethernet frame start.
+// dataplane/offload/frame_layout.h — where the IP and TCP/UDP headers of an Ethernet frame start.
 //
 // Software segmentation (gso.h) needs the offsets of the L3 and L4 headers and the true end of
 // the IP datagram. The kernel's own hints (virtio_net_hdr.hdr_len) are not reliable for this, so
@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <span>
 
-namespace vsw::ports::offload {
+namespace vsw::offload {
 
 constexpr uint8_t kIpProtoTcp = 6;
 constexpr uint8_t kIpProtoUdp = 17;
@@ -36,5 +36,10 @@ enum class ParseStatus : uint8_t {
 
 // Parses `frame` (starting at the Ethernet destination address) into `out`.
 ParseStatus parse_frame(std::span<const std::byte> frame, FrameLayout& out) noexcept;
+// The same for a frame of `frame_len` bytes of which only the first head.size() are contiguous
+// (the first segment of a chain): every header must lie inside `head` (Invalid otherwise),
+// length fields are checked against frame_len.
+ParseStatus parse_frame(std::span<const std::byte> head, uint32_t frame_len,
+                        FrameLayout& out) noexcept;
 
-}  // namespace vsw::ports::offload
+}  // namespace vsw::offload

@@ -1,7 +1,7 @@
-// tests/unit/ports/test_frames.h — builds Ethernet / IPv4-IPv6 / TCP-UDP test frames and checks
-// checksums with a reference Internet checksum written independently of ports/offload: plain
-// 16-bit big-endian byte pairs, explicit pseudo-header bytes, no word tricks. Used by the offload
-// unit tests and the kernel port system test.
+// tests/unit/dataplane/offload/test_ip_frames.h — builds Ethernet / IPv4-IPv6 / TCP-UDP test
+// frames and checks checksums with a reference Internet checksum written independently of
+// dataplane/offload: plain 16-bit big-endian byte pairs, explicit pseudo-header bytes, no word
+// tricks. Used by the offload unit tests and the kernel port system test.
 #pragma once
 
 #include <cstddef>

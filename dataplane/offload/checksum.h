@@ -1,4 +1,4 @@
-// ports/offload/checksum.h — the Internet checksum and the pseudo-headers TCP and UDP cover.
+// dataplane/offload/checksum.h — the Internet checksum and the pseudo-headers TCP and UDP cover.
 //
 // Sums are kept as plain numbers: the ones'-complement sum of the region read as big-endian
 // 16-bit words (RFC 1071 §1), accumulated in a uint32_t that may still carry beyond 16 bits.
@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <span>
 
-namespace vsw::ports::offload {
+#include "dataplane/packet.h"
+
+namespace vsw::offload {
 
 // Adds the bytes of `data` to `sum` (RFC 1071 §4.1, with an odd trailing byte padded by a zero
 // octet on the right). The result is partially folded and safe to pass back in as `sum`.
@@ -49,4 +51,10 @@ void set_ipv4_header_checksum(std::byte* ip, uint32_t ihl_bytes) noexcept;
 bool complete_partial_checksum(std::span<std::byte> frame, uint32_t csum_start,
                                uint32_t csum_offset) noexcept;
 
-}  // namespace vsw::ports::offload
+// The same on a frame spread over a chain of segments (first segment `frame`, frame_len bytes
+// in all); segment lengths may be odd (RFC 1071 §2(B): a sum over bytes shifted by one position
+// is the byte-swapped sum). Writes the two checksum bytes wherever they fall, so the caller must
+// hold the frame alone (refs == 1) in owned memory.
+bool complete_partial_checksum(Packet& frame, uint32_t csum_start, uint32_t csum_offset) noexcept;
+
+}  // namespace vsw::offload

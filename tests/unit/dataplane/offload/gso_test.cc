@@ -1,22 +1,21 @@
-// tests/unit/ports/gso_test.cc — software segmentation (ports/offload/gso.h), every segment
+// tests/unit/dataplane/offload/gso_test.cc — software segmentation (dataplane/offload/gso.h), every segment
 // checked field by field and with the independent reference checksum of test_frames.h.
-#include "ports/offload/gso.h"
+#include "dataplane/offload/gso.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "ports/offload/virtio_net_hdr.h"
-#include "tests/unit/ports/test_frames.h"
+#include "tests/unit/dataplane/offload/test_ip_frames.h"
 
-namespace vsw::ports::offload {
+namespace vsw::offload {
 namespace {
 
 using test::Bytes;
 
 constexpr uint32_t kRoom = 1920;  // Mempool::data_room() with 2048-byte buffers
 
-std::vector<Bytes> segment_all(const Bytes& frame, uint8_t type, uint16_t gso_size,
+std::vector<Bytes> segment_all(const Bytes& frame, GsoType type, uint16_t gso_size,
                                uint32_t max_len, GsoStatus* status = nullptr) {
   GsoPlan plan;
   const GsoStatus st = plan_gso(test::as_span(frame), type, gso_size, max_len, plan);
@@ -88,7 +87,7 @@ void expect_valid_segments(const test::BuiltFrame& f, const test::FrameSpec& s,
   }
 }
 
-void run_case(const test::FrameSpec& s, uint8_t type, uint16_t gso_size, uint32_t max_len,
+void run_case(const test::FrameSpec& s, GsoType type, uint16_t gso_size, uint32_t max_len,
               size_t expected_mss) {
   const test::BuiltFrame f = test::build_frame(s);
   GsoStatus st;
@@ -98,80 +97,80 @@ void run_case(const test::FrameSpec& s, uint8_t type, uint16_t gso_size, uint32_
 }
 
 TEST(Gso, Ipv4TcpLastSegmentShort) {
-  run_case({.payload = 4000}, kVnetGsoTcpv4, 1448, kRoom, 1448);
+  run_case({.payload = 4000}, GsoType::Tcpv4, 1448, kRoom, 1448);
 }
 
 TEST(Gso, Ipv4TcpExactMultipleOfMss) {
-  run_case({.payload = 2 * 1448}, kVnetGsoTcpv4, 1448, kRoom, 1448);
+  run_case({.payload = 2 * 1448}, GsoType::Tcpv4, 1448, kRoom, 1448);
 }
 
 TEST(Gso, Ipv4OptionsTcpOptionsAndVlan) {
   test::FrameSpec s{.vlan_tags = 1, .ip_option_bytes = 12, .tcp_option_bytes = 12};
   s.payload = 5000;
-  run_case(s, kVnetGsoTcpv4, 1436, kRoom, 1436);
+  run_case(s, GsoType::Tcpv4, 1436, kRoom, 1436);
 }
 
 TEST(Gso, Ipv6TcpFullSizedSuperFrame) {
-  run_case({.ipv6 = true, .payload = 64000}, kVnetGsoTcpv6, 1428, kRoom, 1428);
+  run_case({.ipv6 = true, .payload = 64000}, GsoType::Tcpv6, 1428, kRoom, 1428);
 }
 
 TEST(Gso, Ipv6ExtensionHeaderAndTwoVlanTags) {
   run_case({.ipv6 = true, .vlan_tags = 2, .ipv6_dest_opts = true, .payload = 9001},
-           kVnetGsoTcpv6, 1000, kRoom, 1000);
+           GsoType::Tcpv6, 1000, kRoom, 1000);
 }
 
 TEST(Gso, FinPshOnlyOnLastCwrOnlyOnFirst) {
   // CWR | ACK | PSH | FIN, with the ECN flag on gso_type.
-  run_case({.tcp_flags = 0x99, .payload = 3500}, kVnetGsoTcpv4 | kVnetGsoEcn, 1200, kRoom, 1200);
-  run_case({.ipv6 = true, .tcp_flags = 0x99, .payload = 3500}, kVnetGsoTcpv6, 1200, kRoom, 1200);
+  run_case({.tcp_flags = 0x99, .payload = 3500}, GsoType::Tcpv4, 1200, kRoom, 1200);
+  run_case({.ipv6 = true, .tcp_flags = 0x99, .payload = 3500}, GsoType::Tcpv6, 1200, kRoom, 1200);
 }
 
 TEST(Gso, SequenceNumberAndIpIdWrapAround) {
-  run_case({.seq = 0xFFFFFC00u, .ip_id = 0xFFFE, .payload = 6000}, kVnetGsoTcpv4, 1448, kRoom,
+  run_case({.seq = 0xFFFFFC00u, .ip_id = 0xFFFE, .payload = 6000}, GsoType::Tcpv4, 1448, kRoom,
            1448);
 }
 
 TEST(Gso, PayloadSmallerThanMssGivesTheSameFrame) {
   const test::BuiltFrame f = test::build_frame({.tcp_flags = 0x19, .payload = 700});
-  const auto segs = segment_all(f.bytes, kVnetGsoTcpv4, 1448, kRoom);
+  const auto segs = segment_all(f.bytes, GsoType::Tcpv4, 1448, kRoom);
   ASSERT_EQ(segs.size(), 1u);
   EXPECT_EQ(segs[0], f.bytes);
 }
 
 TEST(Gso, HeaderOnlySuperFrameGivesOneSegment) {
-  run_case({.payload = 0}, kVnetGsoTcpv4, 1448, kRoom, 1448);
+  run_case({.payload = 0}, GsoType::Tcpv4, 1448, kRoom, 1448);
 }
 
 TEST(Gso, MssShrinksToFitTheBuffer) {
   // 9000-byte MTU sender: gso_size 8948 does not fit a 1920-byte buffer; TCP may use a smaller MSS.
   const test::FrameSpec s{.payload = 20000};
   const test::BuiltFrame f = test::build_frame(s);
-  run_case(s, kVnetGsoTcpv4, 8948, kRoom, kRoom - f.hdr_len());
+  run_case(s, GsoType::Tcpv4, 8948, kRoom, kRoom - f.hdr_len());
 }
 
 TEST(Gso, InputChecksumsAreIgnoredAndRecomputed) {
   // A GSO sender leaves only a pseudo-header seed (or anything) in the checksum fields.
-  run_case({.payload = 3000, .checksums = false}, kVnetGsoTcpv4, 1448, kRoom, 1448);
-  run_case({.ipv6 = true, .payload = 3000, .checksums = false}, kVnetGsoTcpv6, 1448, kRoom, 1448);
+  run_case({.payload = 3000, .checksums = false}, GsoType::Tcpv4, 1448, kRoom, 1448);
+  run_case({.ipv6 = true, .payload = 3000, .checksums = false}, GsoType::Tcpv6, 1448, kRoom, 1448);
 }
 
 TEST(Gso, EthernetPaddingAfterTheDatagramIsDropped) {
   test::FrameSpec s{.payload = 3000};
   test::BuiltFrame f = test::build_frame(s);
   f.bytes.resize(f.bytes.size() + 6, 0xAB);
-  expect_valid_segments(f, s, segment_all(f.bytes, kVnetGsoTcpv4, 1448, kRoom), 1448);
+  expect_valid_segments(f, s, segment_all(f.bytes, GsoType::Tcpv4, 1448, kRoom), 1448);
 }
 
 TEST(Gso, UdpL4SegmentationIpv4AndIpv6) {
-  run_case({.l4 = 17, .payload = 3000}, kVnetGsoUdpL4, 1000, kRoom, 1000);
-  run_case({.l4 = 17, .payload = 2500}, kVnetGsoUdpL4, 1000, kRoom, 1000);
-  run_case({.ipv6 = true, .l4 = 17, .payload = 4321}, kVnetGsoUdpL4, 1200, kRoom, 1200);
+  run_case({.l4 = 17, .payload = 3000}, GsoType::UdpL4, 1000, kRoom, 1000);
+  run_case({.l4 = 17, .payload = 2500}, GsoType::UdpL4, 1000, kRoom, 1000);
+  run_case({.ipv6 = true, .l4 = 17, .payload = 4321}, GsoType::UdpL4, 1200, kRoom, 1200);
 }
 
 TEST(Gso, UdpDatagramTooBigForABufferIsRefused) {
   const test::BuiltFrame f = test::build_frame({.l4 = 17, .payload = 6000});
   GsoStatus st;
-  EXPECT_TRUE(segment_all(f.bytes, kVnetGsoUdpL4, 1900, kRoom, &st).empty());
+  EXPECT_TRUE(segment_all(f.bytes, GsoType::UdpL4, 1900, kRoom, &st).empty());
   EXPECT_EQ(st, GsoStatus::TooBig);
 }
 
@@ -180,30 +179,30 @@ TEST(Gso, UnsupportedAndInconsistentRequestsAreRefused) {
   const Bytes v4 = test::build_frame({.payload = 3000}).bytes;
   const Bytes v6 = test::build_frame({.ipv6 = true, .payload = 3000}).bytes;
   const Bytes udp = test::build_frame({.l4 = 17, .payload = 3000}).bytes;
-  EXPECT_EQ(plan_gso(test::as_span(udp), kVnetGsoUdp, 1000, kRoom, plan), GsoStatus::Unsupported);
-  EXPECT_EQ(plan_gso(test::as_span(v4), 2, 1000, kRoom, plan), GsoStatus::Unsupported);
-  EXPECT_EQ(plan_gso(test::as_span(v4), 0x7F, 1000, kRoom, plan), GsoStatus::Unsupported);
-  EXPECT_EQ(plan_gso(test::as_span(v6), kVnetGsoTcpv4, 1000, kRoom, plan), GsoStatus::Invalid);
-  EXPECT_EQ(plan_gso(test::as_span(v4), kVnetGsoTcpv6, 1000, kRoom, plan), GsoStatus::Invalid);
-  EXPECT_EQ(plan_gso(test::as_span(udp), kVnetGsoTcpv4, 1000, kRoom, plan), GsoStatus::Invalid);
-  EXPECT_EQ(plan_gso(test::as_span(v4), kVnetGsoUdpL4, 1000, kRoom, plan), GsoStatus::Invalid);
-  EXPECT_EQ(plan_gso(test::as_span(v4), kVnetGsoTcpv4, 0, kRoom, plan), GsoStatus::Invalid);
-  EXPECT_EQ(plan_gso(test::as_span(v4), kVnetGsoTcpv4, 1000, 54, plan), GsoStatus::TooBig);
+  EXPECT_EQ(plan_gso(test::as_span(udp), static_cast<GsoType>(9), 1000, kRoom, plan), GsoStatus::Unsupported);
+  EXPECT_EQ(plan_gso(test::as_span(v4), GsoType::None, 1000, kRoom, plan), GsoStatus::Unsupported);
+  EXPECT_EQ(plan_gso(test::as_span(v4), static_cast<GsoType>(0x7F), 1000, kRoom, plan), GsoStatus::Unsupported);
+  EXPECT_EQ(plan_gso(test::as_span(v6), GsoType::Tcpv4, 1000, kRoom, plan), GsoStatus::Invalid);
+  EXPECT_EQ(plan_gso(test::as_span(v4), GsoType::Tcpv6, 1000, kRoom, plan), GsoStatus::Invalid);
+  EXPECT_EQ(plan_gso(test::as_span(udp), GsoType::Tcpv4, 1000, kRoom, plan), GsoStatus::Invalid);
+  EXPECT_EQ(plan_gso(test::as_span(v4), GsoType::UdpL4, 1000, kRoom, plan), GsoStatus::Invalid);
+  EXPECT_EQ(plan_gso(test::as_span(v4), GsoType::Tcpv4, 0, kRoom, plan), GsoStatus::Invalid);
+  EXPECT_EQ(plan_gso(test::as_span(v4), GsoType::Tcpv4, 1000, 54, plan), GsoStatus::TooBig);
   const Bytes truncated(v4.begin(), v4.end() - 10);
-  EXPECT_EQ(plan_gso(test::as_span(truncated), kVnetGsoTcpv4, 1000, kRoom, plan),
+  EXPECT_EQ(plan_gso(test::as_span(truncated), GsoType::Tcpv4, 1000, kRoom, plan),
             GsoStatus::Invalid);
   const Bytes frag = test::build_frame({.ip_frag = 0x2000, .payload = 3000}).bytes;
-  EXPECT_EQ(plan_gso(test::as_span(frag), kVnetGsoTcpv4, 1000, kRoom, plan),
+  EXPECT_EQ(plan_gso(test::as_span(frag), GsoType::Tcpv4, 1000, kRoom, plan),
             GsoStatus::Unsupported);
   const Bytes arp = test::build_frame({.ether_type_override = 0x0806}).bytes;
-  EXPECT_EQ(plan_gso(test::as_span(arp), kVnetGsoTcpv4, 1000, kRoom, plan),
+  EXPECT_EQ(plan_gso(test::as_span(arp), GsoType::Tcpv4, 1000, kRoom, plan),
             GsoStatus::Unsupported);
 }
 
 TEST(Gso, BuildSegmentRefusesAShortOutputBuffer) {
   const Bytes f = test::build_frame({.payload = 3000}).bytes;
   GsoPlan plan;
-  ASSERT_EQ(plan_gso(test::as_span(f), kVnetGsoTcpv4, 1448, kRoom, plan), GsoStatus::Ok);
+  ASSERT_EQ(plan_gso(test::as_span(f), GsoType::Tcpv4, 1448, kRoom, plan), GsoStatus::Ok);
   Bytes small(segment_len(plan, 0) - 1, 0x5A);
   EXPECT_EQ(build_segment(plan, test::as_span(f), 0, test::as_writable(small)), 0u);
   EXPECT_TRUE(std::all_of(small.begin(), small.end(), [](uint8_t b) { return b == 0x5A; }));
@@ -228,7 +227,7 @@ TEST(Gso, RandomShapesAllVerify) {
     s.seed = static_cast<uint8_t>(rng());
     s.checksums = rng() % 2;
     const uint16_t gso = static_cast<uint16_t>(500 + rng() % 8500);
-    const uint8_t type = s.l4 == 17 ? kVnetGsoUdpL4 : (s.ipv6 ? kVnetGsoTcpv6 : kVnetGsoTcpv4);
+    const GsoType type = s.l4 == 17 ? GsoType::UdpL4 : (s.ipv6 ? GsoType::Tcpv6 : GsoType::Tcpv4);
     const test::BuiltFrame f = test::build_frame(s);
     SCOPED_TRACE("iteration " + std::to_string(iter));
     GsoStatus st;
@@ -263,7 +262,7 @@ TEST(Gso, HostileBytesNeverReadOrWriteOutOfBounds) {
       }
     }
     GsoPlan plan;
-    const uint8_t type = static_cast<uint8_t>(rng() % 6);
+    const auto type = static_cast<GsoType>(rng() % 6);
     const uint16_t gso = static_cast<uint16_t>(rng() % 3000);
     if (plan_gso(test::as_span(f), type, gso, kRoom, plan) != GsoStatus::Ok) continue;
     ASSERT_GE(plan.segments, 1u);
@@ -276,5 +275,40 @@ TEST(Gso, HostileBytesNeverReadOrWriteOutOfBounds) {
   }
 }
 
+TEST(Gso, ChainedSuperFrameGivesTheSameSegmentsAsAContiguousOne) {
+  // The payload spread over buffers of odd sizes, headers in the first: segments are identical.
+  const test::FrameSpec s{.tcp_option_bytes = 12, .payload = 20000, .seed = 4};
+  const test::BuiltFrame f = test::build_frame(s);
+  const auto* bytes = reinterpret_cast<const std::byte*>(f.bytes.data());
+  const uint32_t cuts[] = {f.hdr_len() + 7, 1, 999, 1920, 3, 5000};
+  std::vector<Packet> segs(16);
+  uint32_t off = 0;
+  size_t n = 0;
+  for (; off < f.bytes.size(); ++n) {
+    const uint32_t len = std::min<uint32_t>(n < std::size(cuts) ? cuts[n] : 1920,
+                                            static_cast<uint32_t>(f.bytes.size()) - off);
+    segs[n].base = const_cast<std::byte*>(bytes + off);
+    segs[n].len = static_cast<uint16_t>(len);
+    if (n > 0) segs[n - 1].next = &segs[n];
+    off += len;
+  }
+  segs[0].frame_len = off;
+  const std::span<const std::byte> head(bytes, segs[0].len);
+  GsoPlan plan;
+  ASSERT_EQ(plan_gso(head, off, GsoType::Tcpv4, 1448, kRoom, plan), GsoStatus::Ok);
+  const auto expected = segment_all(f.bytes, GsoType::Tcpv4, 1448, kRoom);
+  ASSERT_EQ(plan.segments, expected.size());
+  ChainReader payload(segs[0]);
+  ASSERT_TRUE(payload.skip(plan.hdr_len));
+  for (uint32_t i = 0; i < plan.segments; ++i) {
+    Bytes out(kRoom);
+    const uint32_t len = build_segment(plan, head, payload, i, test::as_writable(out));
+    out.resize(len);
+    EXPECT_EQ(out, expected[i]) << "segment " << i;
+  }
+  // Headers beyond the first segment are refused rather than read across buffers.
+  EXPECT_EQ(plan_gso(head.first(40), off, GsoType::Tcpv4, 1448, kRoom, plan), GsoStatus::Invalid);
+}
+
 }  // namespace
-}  // namespace vsw::ports::offload
+}  // namespace vsw::offload

@@ -1,13 +1,13 @@
-// ports/offload/gso.cc — TCP (IPv4/IPv6) and UDP-L4 segmentation of GSO super-frames.
-#include "ports/offload/gso.h"
+// dataplane/offload/gso.cc — TCP (IPv4/IPv6) and UDP-L4 segmentation of GSO super-frames.
+#include "dataplane/offload/gso.h"
 
+#include <algorithm>
 #include <cstring>
 
-#include "ports/offload/bytes.h"
-#include "ports/offload/checksum.h"
-#include "ports/offload/virtio_net_hdr.h"
+#include "dataplane/offload/bytes.h"
+#include "dataplane/offload/checksum.h"
 
-namespace vsw::ports::offload {
+namespace vsw::offload {
 
 namespace {
 
@@ -23,20 +23,19 @@ constexpr uint32_t kUdpCsumOff = 6;
 
 }  // namespace
 
-GsoStatus plan_gso(std::span<const std::byte> frame, uint8_t gso_type, uint16_t gso_size,
-                   uint32_t max_segment_len, GsoPlan& plan) noexcept {
-  const uint8_t type = gso_type & static_cast<uint8_t>(~kVnetGsoEcn);
-  if (type != kVnetGsoTcpv4 && type != kVnetGsoTcpv6 && type != kVnetGsoUdpL4) {
-    return GsoStatus::Unsupported;  // includes UFO, which would need IP fragmentation
+GsoStatus plan_gso(std::span<const std::byte> head, uint32_t frame_len, GsoType type,
+                   uint16_t gso_size, uint32_t max_segment_len, GsoPlan& plan) noexcept {
+  if (type != GsoType::Tcpv4 && type != GsoType::Tcpv6 && type != GsoType::UdpL4) {
+    return GsoStatus::Unsupported;
   }
   if (gso_size == 0) return GsoStatus::Invalid;
-  const ParseStatus ps = parse_frame(frame, plan.layout);
+  const ParseStatus ps = parse_frame(head, frame_len, plan.layout);
   if (ps == ParseStatus::Invalid) return GsoStatus::Invalid;
   if (ps == ParseStatus::Unsupported) return GsoStatus::Unsupported;
   const FrameLayout& l = plan.layout;
   const bool tcp = l.l4_proto == kIpProtoTcp;
-  if ((type == kVnetGsoTcpv4 && (!tcp || l.ipv6)) || (type == kVnetGsoTcpv6 && (!tcp || !l.ipv6)) ||
-      (type == kVnetGsoUdpL4 && tcp)) {
+  if ((type == GsoType::Tcpv4 && (!tcp || l.ipv6)) ||
+      (type == GsoType::Tcpv6 && (!tcp || !l.ipv6)) || (type == GsoType::UdpL4 && tcp)) {
     return GsoStatus::Invalid;
   }
   plan.hdr_len = l.l4_off + l.l4_hdr_len;
@@ -60,15 +59,43 @@ uint32_t segment_len(const GsoPlan& plan, uint32_t index) noexcept {
   return plan.hdr_len + (left < plan.seg_payload ? left : plan.seg_payload);
 }
 
+bool ChainReader::read(std::byte* out, uint32_t n) noexcept {
+  while (n != 0) {
+    std::span<const std::byte> cur =
+        seg_ != nullptr ? std::span<const std::byte>(seg_->data(), seg_->len) : span_;
+    if (off_ == cur.size()) {
+      if (seg_ == nullptr || seg_->next == nullptr) return false;
+      seg_ = seg_->next;
+      off_ = 0;
+      continue;
+    }
+    const uint32_t chunk = std::min<uint32_t>(n, static_cast<uint32_t>(cur.size()) - off_);
+    if (out != nullptr) {
+      std::memcpy(out, cur.data() + off_, chunk);
+      out += chunk;
+    }
+    off_ += chunk;
+    n -= chunk;
+  }
+  return true;
+}
+
 uint32_t build_segment(const GsoPlan& plan, std::span<const std::byte> frame, uint32_t index,
                        std::span<std::byte> out) noexcept {
+  ChainReader payload(frame);
+  if (!payload.skip(plan.hdr_len + index * plan.seg_payload)) return 0;
+  return build_segment(plan, frame, payload, index, out);
+}
+
+uint32_t build_segment(const GsoPlan& plan, std::span<const std::byte> head, ChainReader& payload,
+                       uint32_t index, std::span<std::byte> out) noexcept {
   const uint32_t len = segment_len(plan, index);
-  if (out.size() < len || index >= plan.segments) return 0;
+  if (out.size() < len || index >= plan.segments || head.size() < plan.hdr_len) return 0;
   const FrameLayout& l = plan.layout;
   const uint32_t payload_off = index * plan.seg_payload;
   std::byte* o = out.data();
-  std::memcpy(o, frame.data(), plan.hdr_len);
-  std::memcpy(o + plan.hdr_len, frame.data() + plan.hdr_len + payload_off, len - plan.hdr_len);
+  std::memcpy(o, head.data(), plan.hdr_len);
+  if (!payload.read(o + plan.hdr_len, len - plan.hdr_len)) return 0;
 
   std::byte* ip = o + l.l3_off;
   std::byte* l4 = o + l.l4_off;
@@ -106,4 +133,4 @@ uint32_t build_segment(const GsoPlan& plan, std::span<const std::byte> frame, ui
   return len;
 }
 
-}  // namespace vsw::ports::offload
+}  // namespace vsw::offload

@@ -1,14 +1,14 @@
-// tests/unit/ports/checksum_test.cc — ports/offload/checksum.h against RFC examples and an
+// tests/unit/dataplane/offload/checksum_test.cc — dataplane/offload/checksum.h against RFC examples and an
 // independent byte-pair reference (test_frames.h).
-#include "ports/offload/checksum.h"
+#include "dataplane/offload/checksum.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "tests/unit/ports/test_frames.h"
+#include "tests/unit/dataplane/offload/test_ip_frames.h"
 
-namespace vsw::ports::offload {
+namespace vsw::offload {
 namespace {
 
 using test::Bytes;
@@ -121,4 +121,4 @@ TEST(Checksum, PartialChecksumRejectsFieldsOutsideTheFrame) {
 }
 
 }  // namespace
-}  // namespace vsw::ports::offload
+}  // namespace vsw::offload

@@ -1,4 +1,4 @@
-// ports/offload/virtio_net_hdr.h — the offload metadata the kernel puts in front of a frame.
+// ports/vnet/virtio_net_hdr.h — the offload metadata the kernel puts in front of a frame.
 //
 // With PACKET_VNET_HDR (packet(7)) or IFF_VNET_HDR (tun), the kernel exchanges each frame
 // preceded by this 10-byte header: whether the frame is a GSO super-frame that still has to be
@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace vsw::ports::offload {
+namespace vsw::ports::vnet {
 
 struct VirtioNetHdr {
   uint8_t flags;         // kVnetFlag*
@@ -39,4 +39,4 @@ constexpr uint8_t kVnetGsoTcpv6 = 4;
 constexpr uint8_t kVnetGsoUdpL4 = 5;    // USO: one UDP datagram per gso_size bytes
 constexpr uint8_t kVnetGsoEcn = 0x80;   // flag: the TCP flow uses ECN (CWR on the first segment)
 
-}  // namespace vsw::ports::offload
+}  // namespace vsw::ports::vnet
