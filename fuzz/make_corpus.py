@@ -214,8 +214,10 @@ GSO_TCPV4, GSO_UDP, GSO_TCPV6, GSO_UDP_L4, GSO_ECN = 1, 3, 4, 5, 0x80
 SEL_1514, SEL_1518, SEL_1522, SEL_1920, SEL_9018 = range(5)
 
 
-def vnet(flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, sel):
-    return struct.pack("<BBHHHHH", flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, sel)
+def vnet(flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, sel, chain_seg=0x20):
+    # chain_seg: the chain's segment size is 64 + 8 * chain_seg bytes (0x20: 320)
+    return struct.pack("<BBHHHHHB", flags, gso_type, hdr_len, gso_size, csum_start, csum_offset,
+                       sel, chain_seg)
 
 
 def csum(data):

@@ -1,8 +1,10 @@
-// fuzz/virtio_net_hdr_fuzz.cc — the software offloads (ports/offload/) driven by what a kernel
-// or a guest puts in front of a frame: a virtio-net header (virtio 1.0 §5.1.6) and the frame.
+// fuzz/virtio_net_hdr_fuzz.cc — what a kernel or a guest puts in front of a frame, a virtio-net
+// header (virtio 1.0 §5.1.6), through its import into Packet metadata (ports/vnet/) and the
+// software offloads (dataplane/offload/), on the frame as one span and as a chain of buffers.
 //
 // Input: the 10-byte VirtioNetHdr (legacy layout, host byte order as over AF_PACKET/tun), two
-// bytes choosing the egress segment limit, then the frame from its Ethernet header on.
+// bytes choosing the egress segment limit, one byte choosing the chain's segment size, then the
+// frame from its Ethernet header on.
 //
 // Checked:
 //   * parse_frame: offsets in order and inside the frame (l3 < l4, l4 + l4 header <= ip_end <=
@@ -16,26 +18,33 @@
 //     to the super-frame's payload, each segment parses again with the same layout and ends
 //     where its IP length says, IPv4 header and TCP/UDP checksums verify, sequence numbers and
 //     IPv4 ids advance, FIN/PSH only on the last and CWR only on the first segment, and a buffer
-//     one byte short is refused untouched.
-//
-// TODO(#6): once ports/offload/ has the virtio_net_hdr -> Packet offload metadata conversion
-// (the lead's change), call it from check_metadata() below and check that a header it accepts
-// yields metadata plan_gso/complete_partial_checksum accept for the same frame, and that what
-// it refuses is counted, not forwarded.
+//     one byte short is refused untouched;
+//   * import_vnet: refuses exactly the gso types vsw cannot segment, accepts only headers whose
+//     checksum field lies inside the frame and whose headers match the gso type (the metadata it
+//     sets then plans with plan_gso, with the same header length), leaves refused frames without
+//     offload metadata, and survives export_vnet + import_vnet unchanged;
+//   * chains: parse_frame, plan_gso, build_segment and complete_partial_checksum on the frame
+//     split into mempool buffers give the same results and bytes as on the contiguous frame.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include <memory>
+
+#include "dataplane/mempool.h"
+#include "dataplane/offload/bytes.h"
+#include "dataplane/offload/checksum.h"
+#include "dataplane/offload/frame_layout.h"
+#include "dataplane/offload/gso.h"
 #include "fuzz/fuzz_support.h"
-#include "ports/offload/bytes.h"
-#include "ports/offload/checksum.h"
-#include "ports/offload/frame_layout.h"
-#include "ports/offload/gso.h"
-#include "ports/offload/virtio_net_hdr.h"
+#include "ports/vnet/virtio_net_hdr.h"
+#include "ports/vnet/vnet_metadata.h"
 
 namespace {
 
-using namespace vsw::ports::offload;
+using namespace vsw;
+using namespace vsw::offload;
+using namespace vsw::ports::vnet;
 using vsw::fuzz::ByteReader;
 using Bytes = std::vector<std::byte>;
 
@@ -111,9 +120,20 @@ uint32_t pseudo_sum(const std::byte* seg, const FrameLayout& l, uint32_t l4_len)
   return s + l.l4_proto + (l4_len >> 16) + (l4_len & 0xFFFF);
 }
 
-void check_gso(std::span<const std::byte> f, const VirtioNetHdr& h, uint32_t limit) {
+// vsw's GsoType for a virtio gso_type; false for the ones vsw cannot segment (UFO, unknown).
+bool gso_type_of(uint8_t raw, GsoType& t) {
+  switch (raw & static_cast<uint8_t>(~kVnetGsoEcn)) {
+    case kVnetGsoNone: t = GsoType::None; return true;
+    case kVnetGsoTcpv4: t = GsoType::Tcpv4; return true;
+    case kVnetGsoTcpv6: t = GsoType::Tcpv6; return true;
+    case kVnetGsoUdpL4: t = GsoType::UdpL4; return true;
+    default: return false;
+  }
+}
+
+void check_gso(std::span<const std::byte> f, const VirtioNetHdr& h, GsoType type, uint32_t limit) {
   GsoPlan plan;
-  const GsoStatus st = plan_gso(f, h.gso_type, h.gso_size, limit, plan);
+  const GsoStatus st = plan_gso(f, type, h.gso_size, limit, plan);
   if (st != GsoStatus::Ok) return;
   const FrameLayout& l = plan.layout;
   check_layout(f, l);
@@ -183,10 +203,127 @@ void check_gso(std::span<const std::byte> f, const VirtioNetHdr& h, uint32_t lim
              plan.payload_len);
 }
 
-// The virtio_net_hdr -> Packet metadata conversion goes here (see the TODO at the top).
-void check_metadata(std::span<const std::byte> f, const VirtioNetHdr& h) {
-  (void)f;
-  (void)h;
+Mempool& pool() {
+  static std::unique_ptr<Mempool> p = [] {
+    Mempool::Config cfg;
+    cfg.buffers = 1024;
+    cfg.hugepages = false;
+    auto r = Mempool::create("vnet-fuzz", cfg);
+    FUZZ_CHECK(r.has_value(), "mempool: {}", r ? "" : r.error().message);
+    return std::move(r.value());
+  }();
+  return *p;
+}
+
+// The frame in a chain of mempool buffers of `seg` bytes each (the last one shorter).
+Packet* make_chain(std::span<const std::byte> f, uint32_t seg) {
+  Packet* first = nullptr;
+  Packet* prev = nullptr;
+  for (uint32_t off = 0; off < f.size() || first == nullptr; off += seg) {
+    Packet* p = nullptr;
+    FUZZ_CHECK(pool().alloc(&p, 1) == 1, "mempool exhausted");
+    p->len = static_cast<uint16_t>(std::min<size_t>(seg, f.size() - off));
+    if (p->len != 0) std::memcpy(p->data(), f.data() + off, p->len);
+    (prev == nullptr ? first : prev->next) = p;
+    prev = p;
+  }
+  first->frame_len = static_cast<uint32_t>(f.size());
+  return first;
+}
+
+Bytes gather(const Packet* p) {
+  Bytes out;
+  for (; p != nullptr; p = p->next) out.insert(out.end(), p->data(), p->data() + p->len);
+  return out;
+}
+
+void check_chain(std::span<const std::byte> f, const VirtioNetHdr& h, uint32_t limit,
+                 uint32_t seg) {
+  Packet* p = make_chain(f, seg);
+  const std::span<const std::byte> head(p->data(), p->len);
+
+  FrameLayout whole, chained;
+  const ParseStatus ws = parse_frame(f, whole);
+  const ParseStatus cs = parse_frame(head, p->frame_len, chained);
+  if (cs == ParseStatus::Ok) {
+    FUZZ_CHECK(ws == ParseStatus::Ok && whole.l3_off == chained.l3_off &&
+                   whole.l4_off == chained.l4_off && whole.l4_hdr_len == chained.l4_hdr_len &&
+                   whole.ip_end == chained.ip_end && whole.l4_proto == chained.l4_proto,
+               "chained parse differs from the contiguous one");
+  }
+  if (ws == ParseStatus::Ok && whole.l4_off + whole.l4_hdr_len <= p->len) {
+    FUZZ_CHECK(cs == ParseStatus::Ok, "headers in the first segment but the chain does not parse");
+  }
+
+  // import_vnet and its round trip through export_vnet.
+  GsoType type = GsoType::None;
+  const bool known = gso_type_of(h.gso_type, type);
+  const ImportStatus is = import_vnet(h, *p);
+  if (!known) FUZZ_CHECK(is == ImportStatus::Unsupported, "gso_type {:#x} imported", h.gso_type);
+  if (is != ImportStatus::Ok) {
+    FUZZ_CHECK(!p->has_offload() && p->hdr_len == 0, "refused header left metadata behind");
+  } else {
+    const bool csum = (h.flags & kVnetFlagNeedsCsum) != 0;
+    FUZZ_CHECK(p->needs_csum() == csum && p->gso_type == type, "imported metadata differs");
+    if (csum) {
+      FUZZ_CHECK(p->csum_start == h.csum_start && p->csum_offset == h.csum_offset &&
+                     uint64_t{h.csum_start} + h.csum_offset + 2 <= f.size(),
+                 "checksum field {}+{} accepted in {} bytes", h.csum_start, h.csum_offset,
+                 f.size());
+    }
+    if (type != GsoType::None) {
+      GsoPlan plan;
+      FUZZ_CHECK(h.gso_size != 0 && p->gso_size == h.gso_size, "gso_size {}", p->gso_size);
+      FUZZ_CHECK(plan_gso(head, p->frame_len, type, p->gso_size, UINT32_MAX, plan) ==
+                         GsoStatus::Ok && plan.hdr_len == p->hdr_len,
+                 "imported super-frame does not plan (hdr_len {})", p->hdr_len);
+    }
+    const VirtioNetHdr back = export_vnet(*p);
+    Packet copy{};  // a second header over the same bytes
+    copy.base = p->base;
+    copy.data_off = p->data_off;
+    copy.len = p->len;
+    copy.frame_len = p->frame_len;
+    copy.next = p->next;
+    FUZZ_CHECK(import_vnet(back, copy) == ImportStatus::Ok, "exported header refused");
+    const uint8_t keep = csum ? static_cast<uint8_t>(kPacketOffloadFlags & ~kPacketCsumValid)
+                              : kPacketOffloadFlags;
+    FUZZ_CHECK((copy.flags & keep) == (p->flags & keep) && copy.gso_type == p->gso_type &&
+                   copy.gso_size == p->gso_size && copy.csum_start == p->csum_start &&
+                   copy.csum_offset == p->csum_offset && copy.hdr_len == p->hdr_len,
+               "metadata changed through export_vnet + import_vnet");
+  }
+
+  // Partial checksum on the chain and on the contiguous frame.
+  if (h.flags & kVnetFlagNeedsCsum) {
+    Bytes flat(f.begin(), f.end());
+    const bool a = complete_partial_checksum(flat, h.csum_start, h.csum_offset);
+    const bool b = complete_partial_checksum(*p, h.csum_start, h.csum_offset);
+    FUZZ_CHECK(a == b && gather(p) == flat, "chained checksum differs (ok {} vs {})", a, b);
+  }
+
+  // Segments built from the chain equal those built from the contiguous frame.
+  if (known && type != GsoType::None && cs == ParseStatus::Ok) {
+    Bytes flat = gather(p);  // the checksum step above may have completed a checksum
+    GsoPlan pw, pc;
+    const GsoStatus a = plan_gso(flat, type, h.gso_size, limit, pw);
+    const GsoStatus b = plan_gso({p->data(), p->len}, p->frame_len, type, h.gso_size, limit, pc);
+    FUZZ_CHECK(a == b, "chained plan {} vs contiguous {}", static_cast<int>(b), static_cast<int>(a));
+    if (a == GsoStatus::Ok) {
+      FUZZ_CHECK(pw.segments == pc.segments && pw.hdr_len == pc.hdr_len, "plans differ");
+      ChainReader reader(*p);
+      FUZZ_CHECK(reader.skip(pc.hdr_len), "chain shorter than its headers");
+      Bytes x(limit), y(limit);
+      for (uint32_t i = 0; i < pc.segments; ++i) {
+        const uint32_t lx = build_segment(pw, flat, i, x);
+        const uint32_t ly = build_segment(pc, {p->data(), p->len}, reader, i, y);
+        FUZZ_CHECK(lx == ly && lx != 0 && std::equal(x.begin(), x.begin() + lx, y.begin()),
+                   "segment {} from the chain differs", i);
+      }
+    }
+  }
+  release_packet(p);
+  FUZZ_CHECK(pool().available() == pool().capacity(), "chain not returned to the mempool");
 }
 
 }  // namespace
@@ -196,15 +333,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   VirtioNetHdr h;
   in.fill({reinterpret_cast<std::byte*>(&h), sizeof h});
   const uint32_t limit = segment_limit(in.u16());
+  const uint32_t seg = std::min<uint32_t>(64 + in.u8() * 8u, pool().data_room());
   const auto rest = in.rest();
   const std::span<const std::byte> frame(reinterpret_cast<const std::byte*>(rest.data()),
                                          rest.size());
+  if (frame.size() > 65535 + 64) return 0;  // longer than any frame_len a port accepts
 
   FrameLayout layout;
   if (parse_frame(frame, layout) == ParseStatus::Ok) check_layout(frame, layout);
   check_sum_bytes(frame);
   if (h.flags & kVnetFlagNeedsCsum) check_partial_checksum(frame, h);
-  if ((h.gso_type & ~kVnetGsoEcn) != kVnetGsoNone) check_gso(frame, h, limit);
-  check_metadata(frame, h);
+  GsoType type = GsoType::None;
+  if (gso_type_of(h.gso_type, type) && type != GsoType::None) check_gso(frame, h, type, limit);
+  check_chain(frame, h, limit, seg);
   return 0;
 }
