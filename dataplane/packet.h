@@ -59,6 +59,12 @@ class BufferOwner {
  public:
   // Called by the thread that drops the last reference; must not block or throw.
   virtual void release(Packet* p) noexcept = 0;
+  // The last references of n packets of this owner, each a single segment (next == nullptr),
+  // dropped at once (PacketBatch::release_all groups them). Same thread rules as release();
+  // owners that can return a burst in one step (a lending port's counter) override it.
+  virtual void release_bulk(Packet* const* pkts, uint16_t n) noexcept {
+    for (uint16_t i = 0; i < n; ++i) release(pkts[i]);
+  }
 
  protected:
   ~BufferOwner() = default;

@@ -1,64 +1,57 @@
 // dataplane/port.cc — the shared transmit wrapper: MTU filter, software offloads for what the
-// port lacks (egress_offload.h), and tx-queue serialisation.
+// port lacks (egress_offload.h), and tx-queue serialisation (the lock only where workers share a
+// queue).
 #include "dataplane/port.h"
-
-#include <mutex>
 
 #include "common/ether.h"
 
 namespace vsw {
 
 uint16_t Port::transmit(TxContext& ctx, PacketBatch& batch) noexcept {
-  const QueueId q = static_cast<QueueId>(ctx.worker % tx_queue_count());
+  const uint16_t queues = tx_queue_count();
+  const QueueId q = static_cast<QueueId>(ctx.worker % queues);
+  // Workers 0..workers-1 map to distinct queues when there are at least as many queues.
+  const bool shared = ctx.workers == 0 || ctx.workers > queues;
   const uint32_t max_frame = mtu_ + kEtherHeaderBytes + kVlanTagBytes;
-  uint16_t kept = 0;
-  uint16_t oversize = 0;
-  bool needs_work = false;
-  for (uint16_t i = 0; i < batch.size(); ++i) {
-    Packet* p = batch[i];
-    if (p->has_offload() || p->next != nullptr) [[unlikely]] {
-      needs_work |= !fits_as_is(*p, caps_, max_frame);
-      batch.data()[kept++] = p;
-    } else if (p->frame_len > max_frame) {
-      release_packet(p);
-      ++oversize;
-    } else {
-      batch.data()[kept++] = p;
+  // The common batch holds only ordinary, unchained frames within the MTU: one read-only scan,
+  // and the batch goes to tx_burst() untouched.
+  const uint16_t n = batch.size();
+  for (uint16_t i = 0; i < n; ++i) {
+    const Packet* p = batch[i];
+    if (p->frame_len > max_frame || p->has_offload() || p->next != nullptr) [[unlikely]] {
+      return transmit_slow(ctx, q, shared, max_frame, batch);
     }
   }
-  batch.set_size(kept);
-  if (needs_work) [[unlikely]] return transmit_with_offloads(ctx, q, max_frame, batch, oversize);
-  std::lock_guard guard(tx_locks_[q]);
-  if (oversize != 0) counters_.tx(q).drop(DropReason::Mtu, oversize);
-  if (kept == 0) return 0;
-  return tx_burst(q, batch);
+  if (n == 0) return 0;
+  return send(q, shared, batch, nullptr);
 }
 
-uint16_t Port::send_locked(QueueId q, PacketBatch& batch, EgressDrops* drops) noexcept {
-  std::lock_guard guard(tx_locks_[q]);
+uint16_t Port::send(QueueId q, bool shared, PacketBatch& batch, EgressDrops* drops) noexcept {
+  if (shared) tx_locks_[q].lock();
   if (drops != nullptr) drops->flush_to(counters_.tx(q));
-  if (batch.empty()) return 0;
-  return tx_burst(q, batch);
+  const uint16_t sent = batch.empty() ? 0 : tx_burst(q, batch);
+  if (shared) tx_locks_[q].unlock();
+  return sent;
 }
 
-uint16_t Port::transmit_with_offloads(TxContext& ctx, QueueId q, uint32_t max_frame,
-                                      PacketBatch& batch, uint16_t oversize) noexcept {
+uint16_t Port::transmit_slow(TxContext& ctx, QueueId q, bool shared, uint32_t max_frame,
+                             PacketBatch& batch) noexcept {
   EgressDrops drops;
-  drops.add(DropReason::Mtu, oversize);
   PacketBatch out;
   uint16_t sent = 0;
-  auto emit = [&](PacketBatch& full) noexcept { sent += send_locked(q, full, nullptr); };
+  auto emit = [&](PacketBatch& full) noexcept { sent += send(q, shared, full, nullptr); };
   for (uint16_t i = 0; i < batch.size(); ++i) {
     Packet* p = batch[i];
     if (fits_as_is(*p, caps_, max_frame)) {
       out.push(p);
       if (out.room() == 0) emit(out);
     } else {
+      // Drops ordinary frames over the MTU; segments, checksums or packs the others.
       prepare_for_egress(p, caps_, max_frame, ctx, out, drops, emit);
     }
   }
   batch.clear();
-  sent += send_locked(q, out, &drops);
+  sent += send(q, shared, out, &drops);
   return sent;
 }
 

@@ -7,7 +7,8 @@
 //   * identity and shape: any thread, constant after creation;
 //   * rx_burst(q): only the worker that owns rx queue q (exactly one worker polls each rx queue);
 //   * transmit(): any worker; Port serialises workers that share a tx queue with one lock per
-//     batch (never per packet), as OVS does for ports with fewer tx queues than threads;
+//     batch (never per packet), as OVS does for ports with fewer tx queues than threads; with a
+//     tx queue per worker there is no lock;
 //   * everything else: the control thread.
 // A port is destroyed by the control thread only after every worker passed a quiescent point
 // since the port left the published topology (dataplane/quiescent.h), so the fast path never
@@ -26,7 +27,9 @@
 //     (after copying the bytes out). A port that keeps buffers after tx_burst() returns replaces
 //     lent frames by owned copies first (make_owned(), dataplane/buffer_ownership.h) — lent
 //     memory never reaches a device and never outlives the burst. Lent bytes are also never
-//     written: the peer may change them at any time, so checks are made on copies.
+//     written: the peer may change them at any time, so checks are made on copies. Neither are
+//     a lent frame's header fields (data_off, in_port, flags, offload metadata): the lending
+//     port sets the constant ones once per ring slot (memif_ring.h).
 //   * A packet with refs > 1 (flooded) is shared: nobody writes its bytes or header fields.
 //     Completing a checksum or segmenting a super-frame (egress_offload.h) works on new buffers
 //     or on a packet held alone.
@@ -91,14 +94,17 @@ class Port {
   // Any worker: drops frames over the MTU, does in software the offloads the port lacks
   // (segmenting super-frames, completing checksums, shortening chains: with buffers from
   // ctx.pool; one segmentation per flush shared by the ports that need it), picks tx queue
-  // `ctx.worker % tx_queue_count()`, takes its lock per tx burst and calls tx_burst() — more
-  // than once when segmentation produced more than one batch. Same ownership contract as
-  // tx_burst(); returns the frames sent.
+  // `ctx.worker % tx_queue_count()` and calls tx_burst() — more than once when segmentation
+  // produced more than one batch. The queue's lock is held around each tx_burst() only when
+  // workers share the queue: ctx.workers (ids 0..workers-1, fixed while the port exists) >
+  // tx_queue_count(), or ctx.workers == 0 (unknown). Same ownership contract as tx_burst();
+  // returns the frames sent.
   uint16_t transmit(TxContext& ctx, PacketBatch& batch) noexcept;
-  // The same with a context of its own (no pool: frames needing a software offload are dropped
-  // as NoBuffer). For tests and tools; workers pass their TxContext.
+  // The same with a context of its own: worker count unknown (always locks), no pool (frames
+  // needing a software offload are dropped as NoBuffer). For tests and tools; workers pass their
+  // TxContext.
   uint16_t transmit(uint16_t worker, PacketBatch& batch) noexcept {
-    TxContext ctx(worker, 1, nullptr);
+    TxContext ctx(worker, 0, nullptr);
     return transmit(ctx, batch);
   }
 
@@ -121,11 +127,12 @@ class Port {
   PortCounters counters_;
 
  private:
-  // Takes the lock of tx queue `q` and hands `batch` to tx_burst(); adds `drops` to the queue's
-  // counters under the same lock.
-  uint16_t send_locked(QueueId q, PacketBatch& batch, EgressDrops* drops) noexcept;
-  uint16_t transmit_with_offloads(TxContext& ctx, QueueId q, uint32_t max_frame,
-                                  PacketBatch& batch, uint16_t oversize) noexcept;
+  // Hands `batch` to tx_burst(q) under the queue's lock when `shared`; adds `drops` (if any) to
+  // the queue's counters under the same lock.
+  uint16_t send(QueueId q, bool shared, PacketBatch& batch, EgressDrops* drops) noexcept;
+  // The batch holds a frame that is not an ordinary one within the MTU: filter, prepare, send.
+  uint16_t transmit_slow(TxContext& ctx, QueueId q, bool shared, uint32_t max_frame,
+                         PacketBatch& batch) noexcept;
 
   std::string name_;
   PortId id_;

@@ -19,6 +19,13 @@ class TxBatcher {
     if (b.empty()) touched_[n_touched_++] = port;
     b.push(p);
   }
+  // push() of pkts[0..n) in order, with one lookup of the destination batch (a run of frames
+  // of one ingress burst that all go to `port`).
+  void push_run(PortId port, Packet* const* pkts, uint16_t n) noexcept {
+    PacketBatch& b = batches_[port];
+    if (b.empty()) touched_[n_touched_++] = port;
+    b.append(pkts, n);
+  }
 
   // Calls send(PortId, PacketBatch&) for every destination with frames, in first-touch order.
   // `send` takes ownership of the packets (it must leave the batch empty or release it).

@@ -67,6 +67,18 @@ AfPacketPort::AfPacketPort(std::string name, PortId id, uint32_t mtu, const AfPa
       sock_(std::move(sock)),
       stash_(pool) {
   set_offload_caps(OffloadCaps::kernel());
+  const uint32_t slots = sock_->rx().frame_nr;
+  slot_pkts_ = std::make_unique<Packet[]>(slots);
+  slot_lent_ = std::make_unique<std::atomic<bool>[]>(slots);
+  for (uint32_t i = 0; i < slots; ++i) {
+    Packet& p = slot_pkts_[i];
+    p.owner = &lender_;
+    p.slot = i;
+    p.iova = 0;  // kernel ring memory: never DMA-capable
+    p.flags = kPacketLent;
+    p.in_port = id;
+    slot_lent_[i].store(false, std::memory_order_relaxed);
+  }
 }
 
 AfPacketPort::~AfPacketPort() {

@@ -8,15 +8,16 @@
 //      +--------+--^-------+
 //        RX_RING|  |TX_RING     (mmap; no syscall on rx, one sendto() per tx batch)
 //               v  |
-//   rx_burst: copy each frame (+ reinsert its VLAN tag) into a chain of mempool buffers, its
+//   rx_burst: lend each frame (+ its VLAN tag reinserted) to the bridge in place, in its ring slot
+//             (zero copy; the slot goes back to the kernel when the frame is released), its
 //             virtio_net_hdr into the Packet's offload metadata (ports/vnet/vnet_metadata.h)
 //   tx_burst: copy each frame into a TX_RING slot behind the virtio_net_hdr of its metadata,
 //             then one sendto(MSG_DONTWAIT) for the batch
 //
 // Offloads: the peer of a veth keeps TSO and checksum offload on by default, so the kernel hands
 // over 64 KiB TCP super-frames and frames whose checksum is still partial, each with a
-// virtio_net_hdr. They stay whole through vsw (a super-frame is one frame on the bridge, ~35
-// chained 2 KiB buffers); a destination that cannot take them segments and checksums at egress
+// virtio_net_hdr. They stay whole through vsw (a super-frame is one frame on the bridge, read in
+// place from the rx ring); a destination that cannot take them segments and checksums at egress
 // (dataplane/egress_offload.h), and another afpacket or tap port gets them as they came: the
 // receiving kernel does the rest. Tx slots are sized for a super-frame (68 KiB each).
 //
@@ -25,6 +26,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -87,9 +89,24 @@ class AfPacketPort final : public Port {
   AfPacketPort(std::string name, PortId id, uint32_t mtu, const AfPacketConfig& cfg, int ifindex,
                std::unique_ptr<PacketSocket> sock, Mempool& pool);
 
-  // Rx helpers (afpacket_rx.cc), owning worker only. The frame of one slot, copied into a chain
-  // of buffers, or nullptr after counting a drop.
-  Packet* receive_slot(tpacket2_hdr* h, uint32_t status, QueueCounters& c) noexcept;
+  // Rx slots lent to the bridge (kPacketLent, dataplane/port.h): one vsw-private Packet header
+  // per slot, pointing into the slot. The last release of the frame hands the slot back to the
+  // kernel (TP_STATUS_KERNEL); by the ownership contract that happens before the receiving
+  // worker's next quiescent point, so the ring never wraps onto a slot still lent.
+  class SlotLender final : public BufferOwner {
+   public:
+    explicit SlotLender(AfPacketPort& port) noexcept : port_(port) {}
+    void release(Packet* p) noexcept override;
+
+   private:
+    AfPacketPort& port_;
+  };
+
+  // Rx helpers (afpacket_rx.cc), owning worker only. The frame of one slot: lent in place
+  // (`lent` set: the slot stays the worker's until release), copied into a chain of buffers (a
+  // frame longer than a Packet segment can describe), or nullptr after counting a drop.
+  Packet* receive_slot(uint32_t index, tpacket2_hdr* h, uint32_t status, QueueCounters& c,
+                       bool& lent) noexcept;
   Packet* copy_to_chain(const std::byte* frame, uint32_t len) noexcept;
   Packet* take_buffer() noexcept;
 
@@ -99,12 +116,15 @@ class AfPacketPort final : public Port {
   uint32_t kernel_mtu_at_open_;
   std::unique_ptr<PacketSocket> sock_;
 
-  // Rx state: owning worker only.
+  // Rx state: owning worker only (slot_lent_: also the releasing thread).
   struct alignas(64) RxState {
     uint32_t head = 0;             // next rx slot to look at
     bool pool_empty = false;       // a refill during this rx_burst found the pool empty
   } rx_;
   BufferStash stash_;
+  SlotLender lender_{*this};
+  std::unique_ptr<Packet[]> slot_pkts_;               // one header per rx slot
+  std::unique_ptr<std::atomic<bool>[]> slot_lent_;    // slot's frame not yet released
 
   // Tx state: under the tx-queue lock only.
   alignas(64) uint32_t tx_head_ = 0;

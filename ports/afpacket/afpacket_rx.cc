@@ -5,9 +5,11 @@
 //   2. read the virtio_net_hdr that sits right before tp_mac;
 //   3. TP_STATUS_VLAN_VALID: the kernel moved the 802.1Q tag into tp_vlan_tci; put it back into
 //      the frame (in the slot, which is ours until step 5) so the bridge sees the wire format;
-//   4. copy the frame, whole — a GSO super-frame stays one frame — into as many buffers as it
-//      needs, and its virtio_net_hdr into the Packet's offload metadata;
-//   5. hand the slot back with TP_STATUS_KERNEL (release).
+//   4. lend the frame, whole — a GSO super-frame stays one frame — to the bridge in place: the
+//      slot's own Packet header points into the slot, its virtio_net_hdr becomes the Packet's
+//      offload metadata;
+//   5. hand the slot back with TP_STATUS_KERNEL (release) when the frame's last reference is
+//      dropped (SlotLender::release), or at once for a frame that was dropped or copied.
 #include <algorithm>
 #include <cstring>
 
@@ -62,6 +64,12 @@ Packet* AfPacketPort::copy_to_chain(const std::byte* frame, uint32_t len) noexce
   return first;
 }
 
+void AfPacketPort::SlotLender::release(Packet* p) noexcept {
+  // packet_mmap.rst: the slot belongs to the kernel again; it refills slots in ring order.
+  port_.slot_lent_[p->slot].store(false, std::memory_order_relaxed);
+  __atomic_store_n(&port_.sock_->rx_slot(p->slot)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+
 uint16_t AfPacketPort::rx_burst(QueueId q, PacketBatch& batch) noexcept {
   QueueCounters& c = counters_.rx(q);
   rx_.pool_empty = false;
@@ -69,11 +77,15 @@ uint16_t AfPacketPort::rx_burst(QueueId q, PacketBatch& batch) noexcept {
   uint16_t n = 0;
   uint64_t bytes = 0;
   while (batch.room() != 0) {
+    // A slot still lent (a holder broke the contract and kept a frame past the quiescent
+    // point) is not a new frame: wait for it.
+    if (slot_lent_[rx_.head].load(std::memory_order_relaxed)) break;
     tpacket2_hdr* h = sock_->rx_slot(rx_.head);
     const uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
     if ((status & TP_STATUS_USER) == 0) break;
-    Packet* p = receive_slot(h, status, c);
-    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    bool lent = false;
+    Packet* p = receive_slot(rx_.head, h, status, c, lent);
+    if (!lent) __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     rx_.head = rx_.head + 1 == slots ? 0 : rx_.head + 1;
     if (p == nullptr) continue;
     batch.push(p);
@@ -85,7 +97,8 @@ uint16_t AfPacketPort::rx_burst(QueueId q, PacketBatch& batch) noexcept {
   return n;
 }
 
-Packet* AfPacketPort::receive_slot(tpacket2_hdr* h, uint32_t status, QueueCounters& c) noexcept {
+Packet* AfPacketPort::receive_slot(uint32_t index, tpacket2_hdr* h, uint32_t status,
+                                   QueueCounters& c, bool& lent) noexcept {
   auto* slot = reinterpret_cast<std::byte*>(h);
   const uint32_t mac = h->tp_mac;
   uint32_t len = h->tp_len;
@@ -110,15 +123,39 @@ Packet* AfPacketPort::receive_slot(tpacket2_hdr* h, uint32_t status, QueueCounte
       vh.csum_start = static_cast<uint16_t>(vh.csum_start + kVlanTagBytes);
     }
   }
-  Packet* p = copy_to_chain(frame, len);
-  if (p == nullptr) {
-    c.drop(DropReason::NoBuffer);
-    return nullptr;
+  Packet* p = nullptr;
+  if (len <= UINT16_MAX) {
+    // Lent in place: only the per-frame fields change (owner, slot, flags, in_port are set
+    // once per slot at open).
+    p = &slot_pkts_[index];
+    p->base = frame;
+    p->buf_len = len;
+    p->data_off = 0;
+    p->len = static_cast<uint16_t>(len);
+    p->frame_len = len;
+    p->next = nullptr;
+    p->refs.store(1, std::memory_order_relaxed);
+  } else {
+    // 65536..65539 bytes (a 64 KiB frame whose VLAN tag was put back): more than one Packet
+    // segment can describe, so copied into a chain.
+    p = copy_to_chain(frame, len);
+    if (p == nullptr) {
+      c.drop(DropReason::NoBuffer);
+      return nullptr;
+    }
   }
   if (vnet::import_vnet(vh, *p) != vnet::ImportStatus::Ok) {
-    release_packet(p);
+    if (p->is_lent()) {
+      p->clear_offload();
+    } else {
+      release_packet(p);
+    }
     c.drop(DropReason::Invalid);
     return nullptr;
+  }
+  if (p->is_lent()) {
+    lent = true;
+    slot_lent_[index].store(true, std::memory_order_relaxed);
   }
   return p;
 }

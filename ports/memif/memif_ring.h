@@ -4,8 +4,10 @@
 // each slot has a vsw-private Packet header whose `base` points into the client's region, so a
 // frame reaches its destination with exactly one copy (done by the destination port). The
 // client never sees or writes a Packet header. Buffers go back to the client in one step: when
-// every segment lent by the previous bursts has been released (release() counts them down), the
-// next receive() stores tail = everything consumed so far (memif.md §8, C2S).
+// every segment lent by the previous bursts has been released (release() counts them down, and
+// release_bulk() a whole burst at once), the next receive() stores tail = everything consumed so
+// far (memif.md §8, C2S). Both directions have a fast loop for the common one-descriptor frame
+// with the same checks as the general path, which takes chains, runts and anything invalid.
 //
 // TxRing produces on an S2C ring (vsw -> client): it copies each frame, all its segments, into
 // the empty buffers the client offered, chaining slots with kDescFlagNext when a frame does not
@@ -67,7 +69,8 @@ std::string_view violation_text(Violation v) noexcept;
 
 class RxRing final : public BufferOwner {
  public:
-  // `hdr` and `desc` point into a mapped region; `log2` was validated (1..14).
+  // `hdr` and `desc` point into a mapped region; `log2` was validated (1..14);
+  // max_segment_bytes >= kMinHeadBytes (the buffer-size option's minimum; checked, fatal).
   RxRing(RingHeader* hdr, uint8_t log2, uint32_t max_segment_bytes, PortId port);
   RxRing(const RxRing&) = delete;
   RxRing& operator=(const RxRing&) = delete;
@@ -87,6 +90,9 @@ class RxRing final : public BufferOwner {
   }
   // Last reference of a lent segment dropped: one fewer outstanding.
   void release(Packet* p) noexcept override;
+  // Last references of n lent single-segment frames dropped (PacketBatch::release_all, e.g. at
+  // the end of the other port's tx_burst): n fewer outstanding, one call for the burst.
+  void release_bulk(Packet* const* pkts, uint16_t n) noexcept override;
 
   // Control thread, ring unpublished: zero both indices and mask interrupts (vsw polls C2S
   // rings, memif.md §9), forget anything lent.
@@ -100,16 +106,32 @@ class RxRing final : public BufferOwner {
   RingHeader* header() const noexcept { return hdr_; }
 
  private:
+  struct Taken {
+    Packet* first = nullptr;  // the frame, or nullptr (runt dropped, or violation)
+    uint16_t cur = 0;         // the slot after the frame (taken or dropped)
+    uint16_t segs = 0;        // slots it occupies
+  };
+  // One frame starting at `cur` with every check, any number of segments (the slow path of
+  // receive_burst: chains, runts, violations). On a violation sets `v`; `cur` is then
+  // meaningless and nothing of the frame is consumed.
+  [[gnu::noinline]] Taken take_frame(const RegionView* regions, uint32_t n_regions,
+                                     uint16_t head, uint16_t cur, Violation& v) noexcept;
+
   RingHeader* hdr_;
   Desc* desc_;
   uint16_t size_;
   uint16_t mask_;
   uint32_t max_segment_bytes_;
+  uint32_t fast_extra_bytes_;  // a lone segment of kMinFrameBytes + [0, this] bytes is a frame
   PortId port_;
   uint16_t last_head_ = 0;    // next slot to consume
   uint16_t tail_ = 0;         // slots before this were returned to the client
   uint32_t outstanding_ = 0;  // lent segments not yet released
-  std::unique_ptr<Packet[]> pkts_;  // one header per slot, vsw-private
+  // One header per slot, vsw-private. Set once at construction: owner, slot, flags (kPacketLent),
+  // in_port, data_off (0), iova (0) and the offload fields (none); receive sets base, lengths and
+  // refs. Holders of a lent frame therefore must not change those fields (they never need to:
+  // lent bytes are read-only, port.h); next is nullptr whenever the slot is not lent.
+  std::unique_ptr<Packet[]> pkts_;
 };
 
 class TxRing {
@@ -131,6 +153,22 @@ class TxRing {
   uint64_t interrupts() const noexcept { return interrupts_.load(std::memory_order_relaxed); }
 
  private:
+  // The buffer the client offered in `slot`, checked before use (memif.md §10); nullptr and `v`
+  // set when it is not inside the client's memory. `cap`: capacity as offered, clamped to the
+  // negotiated buffer size (memif.md §8).
+  std::byte* offered(std::span<const RegionView> regions, uint16_t slot, uint32_t& cap,
+                     Violation& v) const noexcept;
+  struct Copied {
+    bool ok = false;    // the whole frame went in
+    uint16_t cur = 0;   // then: the slot after its last one
+    uint32_t bytes = 0;
+  };
+  // The general path of transmit(): any number of source segments into as many offered buffers
+  // as needed, from slot `cur`. Not ok when the ring fills mid-frame or an offered buffer is
+  // invalid (`v` set); nothing is published then.
+  [[gnu::noinline]] Copied copy_frame(std::span<const RegionView> regions, const Packet* src,
+                                      uint16_t head, uint16_t cur, Violation& v) noexcept;
+
   RingHeader* hdr_;
   Desc* desc_;
   uint16_t size_;

@@ -1,5 +1,6 @@
 """Namespaces talking through vswitchd over tap and afpacket ports: ping, iperf3 TCP with the
-kernel's default offloads on, MAC learning, port deletion, restart with restored configuration.
+kernel's default offloads on (TSO checked, no checksum errors counted), MAC learning, port
+deletion, restart with restored configuration.
 
 Topology (10.77.0.0/24 on one bridge br0):
     ns a --tap port ta (iface <p>ta)--+                 +--afpacket port vc (veth <p>vc)-- ns c
@@ -10,6 +11,8 @@ import json
 import time
 
 import pytest
+
+from tests.support.kernel_offloads import csum_errors, tso_on
 
 ADDR = {"a": "10.77.0.1", "b": "10.77.0.2", "c": "10.77.0.3", "d": "10.77.0.4"}
 
@@ -57,14 +60,29 @@ def test_ping_both_ways_without_loss(topo):
 @pytest.mark.parametrize("pair", [("a", "b"), ("c", "d"), ("a", "d"), ("d", "a")],
                          ids=["tap-tap", "afpacket-afpacket", "tap-afpacket", "afpacket-tap"])
 def test_iperf3_tcp_with_offloads_on(topo, pair):
-    d, net, ns, _ = topo
+    """TCP with the kernel's offloads on (TSO checked with ethtool) moves real throughput, and
+    neither kernel counts a checksum error: GSO super-frames and partial checksums from the
+    namespaces are handled (kept whole, or segmented and completed in software) by vsw."""
+    d, net, ns, taps = topo
     server, client = pair
+    ifname = {k: taps[k] if k in taps else "eth0" for k in "abcd"}
+    port = {k: ("t" if k in taps else "v") + k for k in "abcd"}
+    for k in pair:
+        assert tso_on(net, ns[k], ifname[k]), f"TSO is off on {ifname[k]} in ns {k}"
+    csum_before = {k: csum_errors(net, ns[k]) for k in pair}
+    stats_before = {s["port"]: s for s in d.vsctl("stats", json_out=True)}
     received, bps = iperf_tcp(net, ns[server], ns[client], ADDR[server], seconds=5)
-    # Offloads stay on in the namespaces: GSO super-frames from veth must be segmented by vsw.
-    assert received > 1_000_000, f"only {received} bytes moved"
-    assert bps > 1e6
+    # A floor far below what the path does (several Gbit/s): it shows super-frames flow, where
+    # a switch that mishandles them moves nothing or crawls through retransmissions.
+    assert bps > 500e6, f"{bps / 1e6:.0f} Mbit/s ({received} bytes)"
+    for k in pair:
+        after = csum_errors(net, ns[k])
+        assert after == csum_before[k], f"checksum errors in ns {k}: {csum_before[k]} -> {after}"
     stats = {s["port"]: s for s in d.vsctl("stats", json_out=True)}
-    assert stats["v" + client if client in "cd" else "t" + client]["rx_packets"] > 100
+    # Data enters vsw on the client's port and leaves on the server's (ACKs the other way).
+    for p, counter in ((port[client], "rx_bytes"), (port[server], "tx_bytes")):
+        moved = stats[p][counter] - stats_before[p][counter]
+        assert moved >= received, f"{p} {counter} moved {moved}, iperf3 received {received}"
 
 
 def test_fdb_lists_each_mac_on_its_port(topo):

@@ -120,6 +120,33 @@ TEST_F(BridgeTest, GroupsFramesByDestinationKeepingOrder) {
   }
 }
 
+TEST_F(BridgeTest, UnicastRunsAndFloodsKeepArrivalOrderPerPort) {
+  PacketBatch b;
+  b.push(make_frame(*pool_, MacAddress::from_u64(0xFFFFFFFFFFFF), mac(1), 0));  // mac1@p1
+  forward(1, b);
+  collect();
+  const BridgeCounters before = bridge_->counters();
+  b.push(make_frame(*pool_, mac(1), mac(10), 1));  // a run of two to p1
+  b.push(make_frame(*pool_, mac(1), mac(10), 2));
+  b.push(make_frame(*pool_, mac(9), mac(10), 3));  // unknown: flooded, p1 included
+  b.push(make_frame(*pool_, mac(1), mac(10), 4));
+  Packet* runt = make_frame(*pool_, mac(1), mac(10), 5);
+  runt->len = 10;  // dropped between two frames to p1: they are not one run
+  b.push(runt);
+  b.push(make_frame(*pool_, mac(1), mac(10), 6));
+  b.push(make_frame(*pool_, mac(10), mac(10), 7));  // mac10 lives on p0: hairpin
+  b.push(make_frame(*pool_, mac(1), mac(10), 8));
+  forward(0, b);
+  auto seen = collect();
+  EXPECT_EQ(seen[1], (std::vector<uint32_t>{1, 2, 3, 4, 6, 8}));
+  EXPECT_EQ(seen[2], std::vector<uint32_t>{3});
+  EXPECT_EQ(seen[3], std::vector<uint32_t>{3});
+  EXPECT_EQ(bridge_->counters().unicast - before.unicast, 5u);
+  EXPECT_EQ(bridge_->counters().flooded - before.flooded, 1u);
+  EXPECT_EQ(bridge_->counters().hairpin_drops - before.hairpin_drops, 1u);
+  EXPECT_EQ(pool_->available(), pool_->capacity());
+}
+
 TEST_F(BridgeTest, RuntFramesAreCountedInvalid) {
   PacketBatch b;
   Packet* p = make_frame(*pool_, mac(1), mac(2), 0);

@@ -96,6 +96,112 @@ TEST(MemifRxRing, LendsClientBuffersAndReturnsThemAfterRelease) {
   EXPECT_EQ(c.hdr->tail.load(), 2);
 }
 
+TEST(MemifRxRing, BulkReleaseCountsDownAndSharedFramesHoldTheTail) {
+  FakeClient c;
+  RxRing rx(c.hdr, kLog2, kBuf, kPort);
+  rx.reset();
+  c.send(64, 1);
+  c.send(600, 2);  // chained: 3 slots, released segment by segment
+  c.send(64, 3);
+  c.send(64, 4);
+  PacketBatch batch;
+  QueueCounters qc;
+  Violation v = Violation::None;
+  ASSERT_EQ(rx.receive(c.regions(), batch, qc, v), 4);
+  EXPECT_EQ(rx.outstanding(), 6u);
+  Packet* shared = batch[3];
+  retain_packet(shared);  // flooded: another holder keeps it
+  batch.release_all();
+  EXPECT_EQ(rx.outstanding(), 1u);
+  PacketBatch none;
+  EXPECT_EQ(rx.receive(c.regions(), none, qc, v), 0);
+  EXPECT_EQ(c.hdr->tail.load(), 0);  // one buffer still lent: nothing returned yet
+  PacketBatch last;
+  last.push(shared);
+  last.release_all();
+  EXPECT_EQ(rx.outstanding(), 0u);
+  EXPECT_EQ(rx.receive(c.regions(), none, qc, v), 0);
+  EXPECT_EQ(c.hdr->tail.load(), 6);
+  // The slots come back clean: lent again, each is a lone, unshared segment.
+  c.send(64, 5);
+  ASSERT_EQ(rx.receive(c.regions(), batch, qc, v), 1);
+  EXPECT_EQ(batch[0]->next, nullptr);
+  EXPECT_EQ(batch[0]->refs.load(), 1);
+  EXPECT_EQ(batch[0]->in_port, kPort);
+  EXPECT_TRUE(batch[0]->is_lent());
+  batch.release_all();
+}
+
+TEST(MemifRxRing, FramesAcrossTheRingEndAndAfterAChainAreAllTaken) {
+  FakeClient c;
+  RxRing rx(c.hdr, kLog2, kBuf, kPort);
+  rx.reset();
+  QueueCounters qc;
+  Violation v = Violation::None;
+  PacketBatch batch;
+  for (int i = 0; i < 6; ++i) c.send(64, 1);  // move the indices near the end of the ring
+  ASSERT_EQ(rx.receive(c.regions(), batch, qc, v), 6);
+  batch.release_all();
+  c.send(64, 0x10);   // slot 6
+  c.send(300, 0x11);  // slots 7, 0 (wraps)
+  c.send(64, 0x12);   // slot 1
+  c.send(10, 0x13);   // runt, slot 2
+  c.send(64, 0x14);   // slot 3
+  ASSERT_EQ(rx.receive(c.regions(), batch, qc, v), 4);
+  EXPECT_EQ(v, Violation::None);
+  EXPECT_EQ(batch[0]->data(), c.buf(6));
+  EXPECT_EQ(batch[1]->frame_len, 300u);
+  EXPECT_EQ(batch[1]->next->data(), c.buf(0));
+  EXPECT_EQ(static_cast<uint8_t>(batch[2]->data()[0]), 0x12);
+  EXPECT_EQ(batch[3]->data(), c.buf(3));
+  EXPECT_EQ(rx.outstanding(), 5u);
+  EXPECT_EQ(qc.drops[static_cast<size_t>(DropReason::Invalid)].get(), 1u);
+  batch.release_all();
+  PacketBatch none;
+  rx.receive(c.regions(), none, qc, v);
+  EXPECT_EQ(c.hdr->tail.load(), 12);
+}
+
+TEST(MemifRxRing, UnknownFlagBitsAreIgnoredAsBefore) {
+  // Only NEXT means something (memif.md §3, §7 "Descriptor"); a descriptor with other bits is still one frame
+  // (taken by the general path rather than the fast one).
+  FakeClient c;
+  RxRing rx(c.hdr, kLog2, kBuf, kPort);
+  rx.reset();
+  c.send(64, 1);
+  c.send(64, 2);
+  c.send(64, 3);
+  c.desc[1].flags = 0x8000;
+  PacketBatch batch;
+  QueueCounters qc;
+  Violation v = Violation::None;
+  ASSERT_EQ(rx.receive(c.regions(), batch, qc, v), 3);
+  EXPECT_EQ(v, Violation::None);
+  EXPECT_EQ(static_cast<uint8_t>(batch[1]->data()[0]), 2);
+  EXPECT_EQ(batch[1]->next, nullptr);
+  EXPECT_EQ(batch[2]->data(), c.buf(2));
+  batch.release_all();
+  EXPECT_EQ(rx.outstanding(), 0u);
+}
+
+TEST(MemifRxRing, BatchRoomLimitsAndTheRestFollowsNextTime) {
+  FakeClient c;
+  RxRing rx(c.hdr, kLog2, kBuf, kPort);
+  rx.reset();
+  for (int i = 0; i < 5; ++i) c.send(64, static_cast<uint8_t>(i));
+  QueueCounters qc;
+  Violation v = Violation::None;
+  PacketBatch batch;
+  for (int i = 0; i < PacketBatch::kMax - 2; ++i) batch.push(nullptr);  // room for 2
+  ASSERT_EQ(rx.receive(c.regions(), batch, qc, v), 2);
+  EXPECT_EQ(batch.size(), PacketBatch::kMax);
+  EXPECT_EQ(static_cast<uint8_t>(batch[PacketBatch::kMax - 1]->data()[0]), 1);
+  batch.clear();
+  ASSERT_EQ(rx.receive(c.regions(), batch, qc, v), 3);
+  EXPECT_EQ(static_cast<uint8_t>(batch[0]->data()[0]), 2);
+  EXPECT_EQ(rx.outstanding(), 5u);
+}
+
 TEST(MemifRxRing, ChainedFrameBecomesSegmentList) {
   FakeClient c;
   RxRing rx(c.hdr, kLog2, kBuf, kPort);
@@ -385,6 +491,87 @@ TEST(MemifTxRing, HostileOfferedBuffersAreRejected) {
   EXPECT_EQ(tx.transmit(c.regions(), batch, qc, v), 0);
   EXPECT_EQ(v, Violation::BadHead);
   EXPECT_EQ(pool->available(), pool->capacity());
+}
+
+TEST(MemifTxRing, FramesAcrossTheRingEndAndMixedWithChains) {
+  auto pool = make_pool();
+  FakeClient c;
+  TxRing tx(c.hdr, kLog2, kBuf, -1);
+  tx.reset();
+  c.hdr->flags.store(kRingFlagMaskInt);
+  QueueCounters qc;
+  Violation v = Violation::None;
+  c.refill(6);
+  PacketBatch batch;
+  for (int i = 0; i < 6; ++i) batch.push(frame(*pool, 64, 1));
+  ASSERT_EQ(tx.transmit(c.regions(), batch, qc, v), 6);  // tail 6: next slot is 6 of 8
+  c.refill(6);
+  batch.push(frame(*pool, 64, 0x20));   // slot 6
+  batch.push(frame(*pool, 300, 0x21));  // slots 7, 0
+  batch.push(frame(*pool, 20, 0x22));   // slot 1 (a short frame: memcpy, not the 16..64 copy)
+  batch.push(frame(*pool, 64, 0x23));   // slot 2
+  batch.push(frame(*pool, 64, 0x24));   // slot 3
+  batch.push(frame(*pool, 64, 0x25));   // no slot left: TxFull
+  EXPECT_EQ(tx.transmit(c.regions(), batch, qc, v), 5);
+  EXPECT_EQ(v, Violation::None);
+  EXPECT_EQ(c.hdr->tail.load(), 12);
+  EXPECT_EQ(c.desc[6].length, 64u);
+  EXPECT_EQ(c.desc[7].flags, kDescFlagNext);
+  EXPECT_EQ(c.desc[7].length + c.desc[0].length, 300u);
+  EXPECT_EQ(c.desc[1].length, 20u);
+  EXPECT_EQ(static_cast<uint8_t>(c.buf(1)[19]), 0x22);
+  EXPECT_EQ(static_cast<uint8_t>(c.buf(3)[63]), 0x24);
+  EXPECT_EQ(qc.drops[static_cast<size_t>(DropReason::TxFull)].get(), 1u);
+  EXPECT_EQ(pool->available(), pool->capacity());
+}
+
+TEST(MemifTxRing, SmallFrameCopyIsExactForEveryLength) {
+  auto pool = make_pool();
+  for (uint32_t len = 1; len <= 80; ++len) {
+    FakeClient c;
+    TxRing tx(c.hdr, kLog2, kBuf, -1);
+    tx.reset();
+    c.hdr->flags.store(kRingFlagMaskInt);
+    c.refill(1);
+    std::memset(c.buf(0), 0xEE, kBuf);
+    Packet* p = frame(*pool, len, 0);
+    for (uint32_t i = 0; i < len; ++i) p->data()[i] = static_cast<std::byte>(i + 1);
+    PacketBatch batch;
+    batch.push(p);
+    QueueCounters qc;
+    Violation v = Violation::None;
+    ASSERT_EQ(tx.transmit(c.regions(), batch, qc, v), 1) << len;
+    ASSERT_EQ(c.desc[0].length, len);
+    for (uint32_t i = 0; i < len; ++i) {
+      ASSERT_EQ(static_cast<uint8_t>(c.buf(0)[i]), static_cast<uint8_t>(i + 1)) << len;
+    }
+    EXPECT_EQ(static_cast<uint8_t>(c.buf(0)[len]), 0xEE) << len;  // nothing written past it
+  }
+  EXPECT_EQ(pool->available(), pool->capacity());
+}
+
+TEST(MemifTxRing, LentFramesGoBackToTheirRingInBulk) {
+  // memif -> memif: the frames lent by one client's C2S ring are copied into another client's
+  // S2C ring, and the lending ring gets every buffer back when the transmit returns.
+  FakeClient a, b;
+  RxRing rx(a.hdr, kLog2, kBuf, kPort);
+  rx.reset();
+  TxRing tx(b.hdr, kLog2, kBuf, -1);
+  tx.reset();
+  b.hdr->flags.store(kRingFlagMaskInt);
+  for (int i = 0; i < 5; ++i) a.send(64, static_cast<uint8_t>(0x30 + i));
+  b.refill(8);
+  PacketBatch batch;
+  QueueCounters qc;
+  Violation v = Violation::None;
+  ASSERT_EQ(rx.receive(a.regions(), batch, qc, v), 5);
+  EXPECT_EQ(rx.outstanding(), 5u);
+  EXPECT_EQ(tx.transmit(b.regions(), batch, qc, v), 5);
+  EXPECT_EQ(rx.outstanding(), 0u);
+  EXPECT_EQ(static_cast<uint8_t>(b.buf(4)[0]), 0x34);
+  PacketBatch none;
+  rx.receive(a.regions(), none, qc, v);
+  EXPECT_EQ(a.hdr->tail.load(), 5);
 }
 
 TEST(MemifTxRing, OversizedCapacityIsClampedToBufferSize) {
