@@ -101,7 +101,7 @@ SEND, RAW_C2S, HEAD_C2S, RECEIVE, RELEASE, OFFER, RAW_S2C, HEAD_S2C, TRANSMIT, S
 
 
 def ring_header(log2, bufsize, regions):
-    return struct.pack("<BHB", log2 - 1, bufsize - 1, regions - 1)
+    return struct.pack("<BHB", log2 - 1, bufsize - 64, regions - 1)
 
 
 def op_send(length, piece, region=0):

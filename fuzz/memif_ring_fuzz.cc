@@ -4,7 +4,7 @@
 // The input is a small client program run against two rings in plain memory: a C2S ring vsw
 // receives from and an S2C ring vsw transmits into, in region 0, plus a second region 1.
 //
-//   byte 0   log2 ring size (1..7)       bytes 1-2  negotiated buffer size (1..4096)
+//   byte 0   log2 ring size (1..7)       bytes 1-2  negotiated buffer size (64..4096)
 //   byte 3   regions the connection has (1 or 2)
 //   then ops until the input ends (op byte, then its arguments):
 //     0 send a well-formed C2S frame      1 write a raw C2S descriptor   2 move the C2S head
@@ -77,7 +77,7 @@ class RingFuzzer {
       : in_(in),
         log2_(static_cast<uint8_t>(1 + in.u8() % 7)),
         size_(static_cast<uint16_t>(1u << log2_)),
-        max_seg_(1 + in.u16() % 4096),
+        max_seg_(kMinHeadBytes + in.u16() % (4096 - kMinHeadBytes + 1)),  // RxRing needs >= 64
         n_regions_(1 + in.u8() % 2),
         mem0_(kRegion0Bytes / 8, 0),
         mem1_(kRegion1Bytes / 8, 0) {
