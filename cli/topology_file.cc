@@ -45,7 +45,9 @@ Result<nlohmann::json> read_topology_file(const std::string& path) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error for bad syntax, but also out_of_range for a number too large for a double
+    // (found by fuzz/topology_file_fuzz.cc): every parser exception is a file the user must fix.
     return make_error(Errc::InvalidArgument, "topology file '{}' is not valid JSON: {}", shown,
                       without_exception_tag(e.what()));
   }

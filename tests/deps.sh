@@ -7,6 +7,9 @@ VSW_BUILD_PACKAGES="meson ninja-build g++ pkg-config libboost-dev libspdlog-dev 
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev"
 VSW_TEST_PACKAGES="python3 python3-pytest iproute2 iputils-ping iperf3 ethtool procps
   dpdk dpdk-dev valgrind libbenchmark-dev socat"
+# The sanitizer and fuzz legs of tests/run_all.sh: clang 14 with its ASan/UBSan/libFuzzer
+# runtimes (libclang-rt-14-dev), llvm-symbolizer (llvm) for readable reports.
+VSW_SANITIZE_PACKAGES="clang libclang-rt-14-dev llvm"
 
 vsw_install_packages() {
   local missing=()

@@ -136,8 +136,11 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
     hdr_->tail.store(tail_, std::memory_order_release);
   }
   const uint16_t head = hdr_->head.load(std::memory_order_acquire);
-  // memif.md §10: a peer may advertise more than a ring can hold; never trust it.
-  if (static_cast<uint16_t>(head - tail_) > size_) {
+  // memif.md §10: a peer may advertise more than a ring can hold, or move head back behind
+  // slots vsw already took (which would lend a buffer still in use a second time; found by
+  // fuzz/memif_ring_fuzz.cc); never trust it.
+  if (static_cast<uint16_t>(head - tail_) > size_ ||
+      static_cast<uint16_t>(head - tail_) < static_cast<uint16_t>(last_head_ - tail_)) {
     v = Violation::BadHead;
     c.drop(DropReason::Invalid);
     return 0;

@@ -228,6 +228,13 @@ TEST(Vswctl, ApplyOfUnreadableOrNonJsonFileExits1WithoutCalling) {
   EXPECT_EQ(garbled.code, 1);
   EXPECT_NE(garbled.err.find("is not valid JSON"), std::string::npos) << garbled.err;
 
+  // nlohmann throws out_of_range, not parse_error, for a number beyond a double's range.
+  std::string huge = dir.path() + "/huge.json";
+  std::ofstream(huge) << R"({"bridges": [], "x": 1E400})";
+  Outcome overflow = vswctl({"--socket", d.socket(), "apply", huge});
+  EXPECT_EQ(overflow.code, 1);
+  EXPECT_NE(overflow.err.find("is not valid JSON"), std::string::npos) << overflow.err;
+
   std::string list = dir.path() + "/list.json";
   std::ofstream(list) << "[]";
   EXPECT_EQ(vswctl({"--socket", d.socket(), "apply", list}).code, 1);

@@ -241,6 +241,30 @@ TEST(MemifRxRing, HeadBeyondRingIsAViolation) {
   EXPECT_EQ(v, Violation::BadHead);
 }
 
+TEST(MemifRxRing, HeadMovedBackBehindLentSlotsIsAViolation) {
+  FakeClient c;
+  RxRing rx(c.hdr, kLog2, kBuf, kPort);
+  rx.reset();
+  c.send(600, 0x11);  // slots 0..2, held by vsw below
+  PacketBatch held;
+  QueueCounters qc;
+  Violation v = Violation::None;
+  ASSERT_EQ(rx.receive(c.regions(), held, qc, v), 1);
+  c.hdr->head.store(1);  // the client takes back slots 1 and 2 while vsw still holds them
+  PacketBatch batch;
+  EXPECT_EQ(rx.receive(c.regions(), batch, qc, v), 0);
+  EXPECT_EQ(v, Violation::BadHead);
+  EXPECT_TRUE(batch.empty());
+  // The held frame is intact: no slot was lent a second time.
+  EXPECT_EQ(held[0]->frame_len, 600u);
+  ASSERT_NE(held[0]->next, nullptr);
+  ASSERT_NE(held[0]->next->next, nullptr);
+  EXPECT_EQ(held[0]->next->next->len, 88);
+  EXPECT_EQ(rx.outstanding(), 3u);
+  held.release_all();
+  EXPECT_EQ(rx.outstanding(), 0u);
+}
+
 struct BadDescCase {
   Desc d;
   Violation expect;
