@@ -49,9 +49,10 @@ uint16_t send_to(SpscRing<Packet*>& r, QueueCounters& c, PacketBatch& batch,
 }
 }  // namespace
 
-RingPort::RingPort(std::string name, PortId id, uint32_t ring_size, uint32_t mtu, Mempool* pool)
+RingPort::RingPort(std::string name, PortId id, uint32_t ring_size, uint32_t mtu, Mempool* pool,
+                   const OffloadCaps& caps)
     : Port(std::move(name), id, mtu), rx_(ring_size), tx_(ring_size), pool_(pool) {
-  set_offload_caps(OffloadCaps::kernel());
+  set_offload_caps(caps);
 }
 
 RingPort::~RingPort() {

@@ -12,7 +12,8 @@
 // Both keep frames after tx_burst() returns, so by the ownership contract (dataplane/port.h)
 // they replace lent frames (memif, vhost-user) by owned copies from their pool before parking
 // them (dataplane/buffer_ownership.h); without a pool, lent frames are dropped (NoBuffer).
-// Both take super-frames and partial checksums as they are (they only hand frames on).
+// Both take super-frames and partial checksums as they are (they only hand frames on), unless a
+// RingPort is made with other OffloadCaps.
 #pragma once
 
 #include <memory>
@@ -26,8 +27,10 @@ namespace vsw::ports::ring {
 
 class RingPort final : public Port {
  public:
+  // `caps`: what the port claims to take (tests use it to stand for a port with or without
+  // offloads).
   RingPort(std::string name, PortId id, uint32_t ring_size = 1024, uint32_t mtu = kDefaultMtu,
-           Mempool* pool = nullptr);
+           Mempool* pool = nullptr, const OffloadCaps& caps = OffloadCaps::kernel());
   ~RingPort() override;
 
   std::string_view type() const noexcept override { return "ring"; }
