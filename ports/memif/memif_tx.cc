@@ -137,6 +137,7 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
     Desc* const d0 = desc + slot0;
     Desc* d = d0;
     Packet* const* const run_end = it + run;
+#pragma GCC unroll 2
     for (; it != run_end; ++it, ++d) {
       const Packet* src = *it;
       if (src->next != nullptr) break;
