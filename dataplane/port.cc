@@ -16,6 +16,7 @@ uint16_t Port::transmit(TxContext& ctx, PacketBatch& batch) noexcept {
   // The common batch holds only ordinary, unchained frames within the MTU: one read-only scan,
   // and the batch goes to tx_burst() untouched.
   const uint16_t n = batch.size();
+#pragma GCC unroll 4
   for (uint16_t i = 0; i < n; ++i) {
     const Packet* p = batch[i];
     if (p->frame_len > max_frame || p->has_offload() || p->next != nullptr) [[unlikely]] {

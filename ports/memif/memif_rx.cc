@@ -178,6 +178,7 @@ uint16_t RxRing::receive_burst(std::span<const RegionView> regions, PacketBatch&
     const Desc* dp = d0;
     Packet* p = pkts + slot0;
     Packet** o = out + taken;
+#pragma GCC unroll 2
     for (; dp != d_end; ++dp, ++p) {
       const Desc d = load_desc(dp);  // read once, then only the copy is used
       // The checks of take_frame() for a lone segment (memif.md §10), cheapest first: flags

@@ -121,6 +121,10 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
   Packet* const* it = first;
   uint16_t cur = tail_;
   uint64_t bytes = 0;
+  // The release test folded into the copy loop: zero while every frame so far was a sole
+  // segment of the first frame's owner (PacketBatch::sole_segment_bits).
+  BufferOwner* const owner0 = n_pkts != 0 ? (*first)->owner : nullptr;
+  uintptr_t not_sole = 0;
   while (it != last) {
     // A run of frames that fits the offered slots up to the end of the descriptor array (so
     // the inner loop walks descriptors without wrapping), taken while each frame is one
@@ -133,6 +137,7 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
     Desc* const d0 = desc + slot0;
     Desc* d = d0;
     Packet* const* const run_end = it + run;
+#pragma GCC unroll 2
     for (; it != run_end; ++it, ++d) {
       const Packet* src = *it;
       if (src->next != nullptr) break;
@@ -148,6 +153,7 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
         break;
       }
       copy_bytes(rv[region].base + o.offset, src->data(), len);
+      not_sole |= PacketBatch::sole_segment_bits(src, owner0);
       d->length = len;  // only length and flags change (memif.md §8)
       d->flags = 0;
       bytes += len;
@@ -156,6 +162,7 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
     if (it == run_end) continue;
     // A chain, a frame larger than one buffer, or an offered buffer that failed a check
     // (re-read and re-checked there). On failure the client never sees a partial frame.
+    not_sole = 1;  // a frame outside the fast loop: release_all() decides
     const Copied r = copy_frame(regions, *it, head, cur, v);
     if (!r.ok) break;
     cur = r.cur;
@@ -181,7 +188,12 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
   }
   c.packets.add(sent);
   c.bytes.add(bytes);
-  batch.release_all();
+  // Frames not sent (it != last) were not tested: release_all() looks at them.
+  if (not_sole == 0 && it == last) {
+    batch.release_sole_segments(owner0);
+  } else {
+    batch.release_all();
+  }
   return sent;
 }
 

@@ -145,6 +145,35 @@ TEST(PacketBatchRelease, EmptyBatchReleasesNothing) {
   EXPECT_TRUE(b.empty());
 }
 
+TEST(PacketBatchRelease, SoleSegmentBitsAreZeroOnlyForAnUnsharedPacketOfTheOwner) {
+  CountingOwner a(2), c(1);
+  Packet* p = a.lend(0);
+  EXPECT_EQ(PacketBatch::sole_segment_bits(p, &a), 0u);
+  EXPECT_NE(PacketBatch::sole_segment_bits(p, &c), 0u);  // another owner
+  p->refs.store(2);
+  EXPECT_NE(PacketBatch::sole_segment_bits(p, &a), 0u);  // shared
+  p->refs.store(1);
+  PacketBatch b;
+  b.push(p);
+  b.release_all();
+  EXPECT_EQ(a.outstanding, 0);
+}
+
+TEST(PacketBatchRelease, SoleSegmentsOfOneOwnerGoBackInOneCall) {
+  CountingOwner a(32);
+  PacketBatch b;
+  for (uint32_t i = 0; i < 32; ++i) b.push(a.lend(i));
+  b.release_sole_segments(&a);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(a.outstanding, 0);
+  ASSERT_EQ(a.bulks.size(), 1u);
+  EXPECT_EQ(a.bulks[0], Slots({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+                               19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31}));
+  PacketBatch empty;
+  empty.release_sole_segments(&a);  // nothing to give back: no call
+  EXPECT_EQ(a.bulks.size(), 1u);
+}
+
 TEST(PacketBatch, AppendKeepsOrder) {
   CountingOwner a(8);
   Packet* src[3] = {a.lend(0), a.lend(1), a.lend(2)};
