@@ -29,6 +29,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace vsw {
 
@@ -102,6 +103,13 @@ struct alignas(64) Packet {
   bool needs_csum() const noexcept { return (flags & kPacketNeedsCsum) != 0; }
   // True when a port must know about offloads to send this frame as it is.
   bool has_offload() const noexcept { return is_gso() || needs_csum(); }
+  // Non-zero exactly when has_offload(): flags and gso_type read as one 16-bit word (they are
+  // adjacent), for scans that fold many frames together.
+  uint16_t offload_bits() const noexcept {
+    uint16_t w;
+    std::memcpy(&w, &flags, sizeof w);
+    return static_cast<uint16_t>(w & (kPacketNeedsCsum | 0xFF00u));
+  }
   // Copies the offload metadata of `from` (not the kPacketLent bit).
   void copy_offload(const Packet& from) noexcept {
     flags = static_cast<uint8_t>((flags & ~kPacketOffloadFlags) | (from.flags & kPacketOffloadFlags));
@@ -120,6 +128,9 @@ struct alignas(64) Packet {
 };
 static_assert(sizeof(Packet) == 64, "Packet header must be one cache line");
 static_assert(offsetof(Packet, flags) == 52, "offload metadata shares the first cache line");
+static_assert(offsetof(Packet, gso_type) == offsetof(Packet, flags) + 1 &&
+                  __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "offload_bits() reads flags (low byte) and gso_type (high byte) as one word");
 
 constexpr uint16_t kDefaultDataOffset = 128;  // 64-byte header + 64-byte headroom
 

@@ -13,15 +13,20 @@ uint16_t Port::transmit(TxContext& ctx, PacketBatch& batch) noexcept {
   // Workers 0..workers-1 map to distinct queues when there are at least as many queues.
   const bool shared = ctx.workers == 0 || ctx.workers > queues;
   const uint32_t max_frame = mtu_ + kEtherHeaderBytes + kVlanTagBytes;
-  // The common batch holds only ordinary, unchained frames within the MTU: one read-only scan,
-  // and the batch goes to tx_burst() untouched.
+  // The common batch holds only ordinary, unchained frames within the MTU: one read-only,
+  // branch-free scan (chain pointers, offload bits and the longest frame folded together), and
+  // the batch goes to tx_burst() untouched.
   const uint16_t n = batch.size();
+  uintptr_t special = 0;
+  uint32_t longest = 0;
 #pragma GCC unroll 4
   for (uint16_t i = 0; i < n; ++i) {
     const Packet* p = batch[i];
-    if (p->frame_len > max_frame || p->has_offload() || p->next != nullptr) [[unlikely]] {
-      return transmit_slow(ctx, q, shared, max_frame, batch);
-    }
+    special |= reinterpret_cast<uintptr_t>(p->next) | p->offload_bits();
+    longest = longest > p->frame_len ? longest : p->frame_len;
+  }
+  if (special != 0 || longest > max_frame) [[unlikely]] {
+    return transmit_slow(ctx, q, shared, max_frame, batch);
   }
   if (n == 0) return 0;
   return send(q, shared, batch, nullptr);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "dataplane/egress_offload.h"
@@ -137,6 +138,17 @@ void expect_segments(const std::vector<Packet*>& segs, const test::BuiltFrame& f
   }
   ASSERT_EQ(payload.size(), s.payload);
   for (size_t i = 0; i < s.payload; ++i) ASSERT_EQ(payload[i], test::payload_byte(i, s.seed)) << i;
+}
+
+TEST(PacketOffloadBits, NonZeroExactlyWhenThereIsAnOffload) {
+  auto p = std::make_unique<Packet>();
+  for (uint32_t flags = 0; flags < 16; ++flags) {
+    for (uint8_t type = 0; type < 4; ++type) {
+      p->flags = static_cast<uint8_t>(flags);
+      p->gso_type = static_cast<GsoType>(type);
+      EXPECT_EQ(p->offload_bits() != 0, p->has_offload()) << flags << " " << int(type);
+    }
+  }
 }
 
 TEST_F(EgressOffloadTest, SuperFrameIsSegmentedToTheMtuOfAPortWithoutTso) {
