@@ -280,7 +280,7 @@ TEST(Gso, ChainedSuperFrameGivesTheSameSegmentsAsAContiguousOne) {
   const test::FrameSpec s{.tcp_option_bytes = 12, .payload = 20000, .seed = 4};
   const test::BuiltFrame f = test::build_frame(s);
   const auto* bytes = reinterpret_cast<const std::byte*>(f.bytes.data());
-  const uint32_t cuts[] = {f.hdr_len() + 7, 1, 999, 1920, 3, 5000};
+  const uint32_t cuts[] = {static_cast<uint32_t>(f.hdr_len() + 7), 1, 999, 1920, 3, 5000};
   std::vector<Packet> segs(16);
   uint32_t off = 0;
   size_t n = 0;
