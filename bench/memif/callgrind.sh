@@ -21,7 +21,7 @@ COUNT=${3:-200000}
 WORK=$(mktemp -d /tmp/vswcg-XXXXXX)
 trap 'kill $VSWD 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
-valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" --collect-atstart=no \
+valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$WORK/cg.out" --collect-atstart=no \
   --toggle-collect='vsw::ports::memif::RxRing::receive_burst*' \
   --toggle-collect='vsw::Bridge::forward*' --toggle-collect='vsw::Port::transmit*' \
   "$BUILD/daemon/vswitchd" --socket "$WORK/ctl.sock" --run-dir "$WORK" \
@@ -29,7 +29,7 @@ valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" --collect-atstart=
   --log-level warn > "$WORK/vswitchd.log" 2>&1 &
 VSWD=$!
 for _ in $(seq 200); do [ -S "$WORK/ctl.sock" ] && break; sleep 0.1; done
-CTL="$BUILD/cli/vswctl --socket $WORK/ctl.sock --timeout 60"
+CTL="$BUILD/cli/vswctl --socket $WORK/ctl.sock --timeout 240"
 $CTL add-br br0
 $CTL add-port br0 a --type memif -o id=1 -o "socket=$WORK/memif.sock"
 $CTL add-port br0 b --type memif -o id=2 -o "socket=$WORK/memif.sock"
