@@ -226,7 +226,7 @@ class Guest:
                 "-smp", str(self.smp), "-m", f"{self.mem_mb}M",
                 "-object", f"memory-backend-memfd,id=mem,size={self.mem_mb}M,share=on",
                 "-numa", "node,memdev=mem",
-                "-kernel", str(img / "vmlinuz"), "-initrd", str(img / "initrd.gz"),
+                "-kernel", str(img / "kernel"), "-initrd", str(img / "initrd.cpio"),
                 "-append", " ".join(cmdline),
                 "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                 "-serial", "stdio", "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
@@ -238,8 +238,9 @@ class Guest:
         return args + self.extra_args
 
     def start(self):
-        """Starts QEMU (the guest then boots in the background). Raises GuestError if QEMU
-        exits at once (bad arguments, a back-end socket that is not there)."""
+        """Starts QEMU; the guest then boots in the background. QEMU's own errors (bad
+        arguments, no back-end listening on a qemu_listens=False socket) make QEMU exit, and
+        wait_booted() / wait_listening() then raise GuestError with its message."""
         if self.proc is not None and self.proc.poll() is None:
             raise GuestError(f"{self.name} is already running")
         if shutil.which(QEMU) is None:
@@ -337,9 +338,10 @@ class Guest:
     # --- commands ---------------------------------------------------------------------------
     def run(self, cmd, timeout=60.0, check=False):
         """Runs shell script `cmd` in the guest; returns (exit status, output with stdout and
-        stderr merged, without its final newline). Thread-safe (one command at a time). On timeout the console is
-        interrupted (^C: the command and its console shell die, /init starts a new one) and
-        GuestError is raised. check=True raises GuestError on a non-zero status too."""
+        stderr merged, without its final newline). Thread-safe (one command at a time). On
+        timeout the console is interrupted (^C: the command and its console shell die, /init
+        starts a new one) and GuestError is raised. check=True raises GuestError on a non-zero
+        status too. Background jobs (`iperf3 -s -D`, `cmd &`) outlive the command."""
         with self._run_lock:
             cid = f"c{next(self._ids)}x{os.getpid()}"
             line = f"{cid} {base64.b64encode(cmd.encode()).decode()}\n"

@@ -13,7 +13,6 @@ core does not slow the (TCG, CPU-bound) boots. Every process started here is kil
 """
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -36,8 +35,9 @@ class VhostWire:
         for i, (path, client) in enumerate(ports):
             vdevs += ["--vdev", f"net_vhost{i},iface={path},queues=2,tso=1"
                                 f"{',client=1' if client else ''}"]
+        self.prefix = f"vswvm{os.getpid()}-{id(self):x}"
         cmd = [TESTPMD, "-l", "0,1", "--no-pci", "--no-huge", "-m", "512", "--no-shconf",
-               "--iova-mode=va", f"--file-prefix=vswvm{os.getpid()}", *vdevs, "--",
+               "--iova-mode=va", f"--file-prefix={self.prefix}", *vdevs, "--",
                "-i", "--forward-mode=io", "--nb-cores=1", "--rxq=2", "--txq=2",
                "--total-num-mbufs=16384"]
         self.log = open(self.log_path, "w")
@@ -69,6 +69,7 @@ class VhostWire:
                 os.killpg(self.proc.pid, 9)
                 self.proc.wait()
         self.log.close()
+        shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)  # EAL's runtime dir
 
 
 @pytest.fixture
