@@ -197,6 +197,7 @@ class Guest:
         self._run_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._log = None
+        self._started = None
 
     # --- lifecycle ------------------------------------------------------------------------------
     @property
@@ -253,6 +254,7 @@ class Guest:
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self.boots += 1
+        self._started = time.monotonic()
         self._reader = threading.Thread(target=self._read_console, args=(self.proc,),
                                         name=f"console-{self.name}", daemon=True)
         self._reader.start()
@@ -284,6 +286,8 @@ class Guest:
         start = self._boot_offset
         self.wait_console(re.escape(_MARK_BOOTED), timeout, start=start)
         self.wait_console(re.escape(_MARK_CONSOLE), timeout, start=start)
+        print(f"[vm {self.name}] booted (boot {self.boots}) in "
+              f"{time.monotonic() - self._started:.1f} s")
         with self._cond:
             errors = [l for l in self._text[start:].splitlines() if l.startswith(_MARK_ERROR)]
         if errors:
@@ -343,6 +347,7 @@ class Guest:
         starts a new one) and GuestError is raised. check=True raises GuestError on a non-zero
         status too. Background jobs (`iperf3 -s -D`, `cmd &`) outlive the command."""
         with self._run_lock:
+            t0 = time.monotonic()
             cid = f"c{next(self._ids)}x{os.getpid()}"
             line = f"{cid} {base64.b64encode(cmd.encode()).decode()}\n"
             if len(line) > 4000:  # the tty's canonical-mode line limit is 4095 bytes
@@ -354,10 +359,13 @@ class Guest:
             try:
                 m = self.wait_console(pattern, timeout, start=offset)
             except GuestError:
+                print(f"[vm {self.name}] {time.monotonic() - t0:5.1f} s  timed out: {cmd}")
                 if self.running():
                     self._interrupt(offset)
                 raise
             rc, out = int(m.group(2)), m.group(1)
+            # pytest shows this for a failing test: what ran in which guest, and how long
+            print(f"[vm {self.name}] {time.monotonic() - t0:5.1f} s  exit {rc}: {cmd}")
             if out.endswith("\n"):
                 out = out[:-1]  # the last line's own newline
         if check and rc != 0:
