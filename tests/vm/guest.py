@@ -376,6 +376,20 @@ class Guest:
         """run() that raises on a non-zero status; returns the output."""
         return self.run(cmd, timeout, check=True)[1]
 
+    def wait_until(self, cmd, timeout, interval=0.2):
+        """Runs `cmd` until it exits 0 (e.g. "ping -c 1 -W 1 10.0.0.2"); returns its output.
+        GuestError with the last output once `timeout` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            rc, out = self.run(cmd, timeout=max(left, 1.0) + 5)
+            if rc == 0:
+                return out
+            if time.monotonic() >= deadline:
+                raise GuestError(f"{self.name}: `{cmd}` still exits {rc} after {timeout:.0f} s:"
+                                 f"\n{out}")
+            time.sleep(interval)
+
     def _write(self, data):
         self._check_alive()
         self.proc.stdin.write(data)
@@ -459,6 +473,8 @@ class Guest:
         """kill(), then removes the work directory when it was made here (keeps it when
         VSW_VM_KEEP=1, for a look at console logs)."""
         self.kill()
+        if self.boots:  # pytest shows it when the test failed
+            print(f"[vm {self.name}] console, last lines:\n{self.tail(15)}")
         if self._own_workdir and os.environ.get("VSW_VM_KEEP") != "1":
             shutil.rmtree(self.workdir, ignore_errors=True)
 

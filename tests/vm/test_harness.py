@@ -69,6 +69,7 @@ class VhostWire:
                 os.killpg(self.proc.pid, 9)
                 self.proc.wait()
         self.log.close()
+        print(f"[testpmd] last lines:\n{self.text()[-2000:]}")  # shown if the test failed
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)  # EAL's runtime dir
 
 
@@ -131,7 +132,7 @@ def test_two_guests_through_testpmd_vhost_wire(workdir, closing):
     # A short TCP run; b's receive counters then show TSO super-frames crossed the wire whole.
     rx_before = _rx(b)
     b.check("iperf3 -s -1 -D")
-    wait_for(lambda: b.run("netstat -ltn | grep -q ':5201 '")[0] == 0, 20, what="iperf3 -s")
+    b.wait_until("netstat -ltn | grep -q ':5201 '", 20)
     out = a.check(f"iperf3 -c {IP_B} -t 3 -J", timeout=90)
     result = json.loads(out[out.index("{"):])
     received = result["end"]["sum_received"]["bytes"]
@@ -144,8 +145,7 @@ def test_two_guests_through_testpmd_vhost_wire(workdir, closing):
     a.restart()
     assert a.boots == 2
     a.check("ethtool -L eth0 combined 2")
-    wait_for(lambda: a.run(f"ping -c 1 -W 1 {IP_B}", timeout=30)[0] == 0, 60,
-             what="ping after the restart")
+    a.wait_until(f"ping -c 1 -W 1 {IP_B}", 60)
     wire.alive()
 
 
