@@ -13,7 +13,7 @@
 
 #include "common/result.h"
 #include "ports/memif/memif_message.h"
-#include "ports/memif/unique_fd.h"
+#include "ports/shm/unique_fd.h"
 
 namespace vsw::ports::memif {
 
