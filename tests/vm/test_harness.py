@@ -114,6 +114,7 @@ def test_two_guests_through_testpmd_vhost_wire(workdir, closing):
     with pytest.raises(GuestError, match="timed out"):
         a.run("sleep 60", timeout=2)
     assert a.check("echo still here") == "still here"
+    assert a.qmp("query-status")["status"] == "running"
 
     # The guests see what the back-end offered: 2 queue pairs, checksum offload and TSO.
     for g in (a, b):
