@@ -1,0 +1,178 @@
+"""A test bed for vsw's vhost-user ports: one vswitchd with bridge br0, two well-behaved front-ends
+(good1, good2) that exchange frames through it, and spare ports for hostile front-ends. Checks
+what every hostile case must leave intact: the daemon alive and answering, the good pair
+forwarding, no leaked fds or mappings, and the hostile port's counters.
+
+Port details read from `vswctl port-show NAME --json` ("details", string values): state
+(connecting | listening | negotiating | running), violations, last_error, connects, disconnects.
+"""
+import os
+import struct
+import tempfile
+import time
+
+from . import vhost_user_messages as m
+from .vhost_frontend import VhostFrontend
+
+GOOD1_MAC = bytes.fromhex("020000001101")
+GOOD2_MAC = bytes.fromhex("020000001102")
+HOSTILE_MAC = bytes.fromhex("0200000011ee")
+ETHERTYPE = b"\x88\xb5"  # local experimental
+
+
+def wait_for(pred, timeout=10.0, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return bool(pred())
+
+
+def tagged_frame(dst, src, tag, n=100):
+    body = struct.pack("<Q", tag) + bytes(i & 0xFF for i in range(n - 22))
+    return dst + src + ETHERTYPE + body
+
+
+def frame_tag(frame):
+    return struct.unpack_from("<Q", frame, 14)[0] if len(frame) >= 22 else None
+
+
+class VhostBed:
+    """The daemon `d` (a started tests.support.vswitchd.Vswitchd) with br0 and the good pair.
+    Sockets live in a short temp dir (sun_path holds 107 bytes)."""
+
+    def __init__(self, d):
+        self.d = d
+        self.dir = tempfile.mkdtemp(prefix="vswv-")
+        self.tag = 1
+        d.vsctl("add-br", "br0")
+        self.good = []
+        for name in ("good1", "good2"):
+            self.add_port(name, "server")
+        for name in ("good1", "good2"):
+            fe = VhostFrontend.connect(self.sock(name), ring_size=256).handshake()
+            self.good.append(fe)
+        for name in ("good1", "good2"):
+            assert self.wait_state(name, "running"), self.details(name)
+        # Each good port announces its MAC once, so the bridge learns both before forwarding.
+        for fe, mac in zip(self.good, (GOOD1_MAC, GOOD2_MAC)):
+            fe.send(tagged_frame(b"\xff" * 6, mac, 0))
+        for fe in self.good:
+            fe.receive(1, timeout=2)
+        self.check_pair()
+
+    # ---- ports -----------------------------------------------------------------------------------
+    def sock(self, name):
+        return os.path.join(self.dir, name + ".sock")
+
+    def add_port(self, name, mode, *opts):
+        args = ["add-port", "br0", name, "--type", "vhost-user", "-o", f"path={self.sock(name)}",
+                "-o", f"mode={mode}"]
+        for o in opts:
+            args += ["-o", o]
+        self.d.vsctl(*args)
+
+    def details(self, name):
+        return self.d.vsctl("port-show", name, json_out=True).get("details", {})
+
+    def counter(self, name, key):
+        return int(self.details(name).get(key, "0"))
+
+    def wait_state(self, name, state, timeout=10.0):
+        return wait_for(lambda: self.details(name).get("state") == state, timeout)
+
+    # ---- what every case must leave intact ----------------------------------------------------
+    def fd_count(self):
+        return len(os.listdir(f"/proc/{self.d.proc.pid}/fd"))
+
+    def vm_size_kib(self):
+        with open(f"/proc/{self.d.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmSize")
+
+    def daemon_answers(self):
+        assert self.d.alive(), self.d.log()
+        self.d.vsctl("show")  # raises if vswctl cannot talk to it
+
+    def check_pair(self, count=8, timeout=5.0):
+        """good1 <-> good2: `count` unicast frames each way arrive once and intact (frames from
+        other ports flooded to the pair are ignored)."""
+        for src, dst, smac, dmac in ((0, 1, GOOD1_MAC, GOOD2_MAC), (1, 0, GOOD2_MAC, GOOD1_MAC)):
+            a, b = self.good[src], self.good[dst]
+            a.reclaim_tx()
+            sent = {}
+            for _ in range(count):
+                f = tagged_frame(dmac, smac, self.tag, 60 + (self.tag * 37) % 1400)
+                sent[self.tag] = f
+                self.tag += 1
+                a.send(f)
+            got = {}
+            deadline = time.monotonic() + timeout
+            while len(got) < count and time.monotonic() < deadline:
+                for _, f in b.receive(count - len(got), timeout=deadline - time.monotonic()):
+                    t = frame_tag(f)
+                    if t in sent:
+                        assert t not in got, f"frame {t} delivered twice"
+                        assert f == sent[t], f"frame {t} corrupted"
+                        got[t] = f
+            assert len(got) == count, (f"good{src + 1} -> good{dst + 1}: {len(got)}/{count} "
+                                       f"frames\n{self.d.log()[-2000:]}")
+            a.wait_tx_done(len(a.tx_ring().chains), timeout=2)
+
+    def hostile(self, name, **kw):
+        """A fresh front-end (not handshaken) on a server-mode port's socket; 16-slot rings."""
+        kw.setdefault("ring_size", 16)
+        return VhostFrontend.connect(self.sock(name), **kw)
+
+    def flood_to(self, dst=b"\xff" * 6, count=4):
+        """good1 sends `count` frames to dst (broadcast: reaches every port of br0)."""
+        for _ in range(count):
+            self.good[0].send(tagged_frame(dst, GOOD1_MAC, self.tag))
+            self.tag += 1
+        self.good[0].wait_tx_done(count, timeout=2)
+        for fe in self.good[1:]:
+            fe.receive(count, timeout=0.5)
+
+    def close(self):
+        for fe in self.good:
+            fe.close()
+
+
+def good_exchange(bed, fe, name):
+    """A well-behaved front-end `fe` on port `name` (handshaken here) swaps a frame with good1."""
+    fe.handshake()
+    assert bed.wait_state(name, "running"), bed.details(name)
+    tag = bed.tag
+    bed.tag += 1
+    f = tagged_frame(GOOD1_MAC, HOSTILE_MAC, tag)
+    deadline = time.monotonic() + 5
+    got = []
+    while not got and time.monotonic() < deadline:
+        fe.send(f)
+        got = [g for _, g in bed.good[0].receive(1, timeout=0.3) if frame_tag(g) == tag]
+    assert got == [f], f"no frame from {name} reached good1"
+    back = tagged_frame(HOSTILE_MAC, GOOD1_MAC, tag + 1000000)
+    bed.good[0].send(back)
+    assert receive_until(fe, lambda g: g == back), f"good1's reply did not reach {name}"
+    return fe
+
+
+def receive_until(fe, pred, timeout=3.0):
+    """True once `fe` receives a frame for which pred(frame) holds (others are dropped)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for _, g in fe.receive(1, timeout=deadline - time.monotonic()):
+            if pred(g):
+                return True
+    return False
+
+
+def expected_offer():
+    """The virtio feature bits vsw documents it offers (issue 7)."""
+    bits = (m.F_VERSION_1, m.F_MRG_RXBUF, m.F_INDIRECT_DESC, m.F_EVENT_IDX, m.F_MQ, m.F_CSUM,
+            m.F_GUEST_CSUM, m.F_HOST_TSO4, m.F_HOST_TSO6, m.F_GUEST_TSO4, m.F_GUEST_TSO6,
+            m.F_PROTOCOL_FEATURES)
+    return sum(m.bit(b) for b in bits)
