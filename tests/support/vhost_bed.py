@@ -100,6 +100,7 @@ class VhostBed:
     def check_pair(self, count=8, timeout=5.0):
         """good1 <-> good2: `count` unicast frames each way arrive once and intact (frames from
         other ports flooded to the pair are ignored)."""
+        self.drain()
         for src, dst, smac, dmac in ((0, 1, GOOD1_MAC, GOOD2_MAC), (1, 0, GOOD2_MAC, GOOD1_MAC)):
             a, b = self.good[src], self.good[dst]
             a.reclaim_tx()
@@ -122,6 +123,11 @@ class VhostBed:
                                        f"frames\n{self.d.log()[-2000:]}")
             a.wait_tx_done(len(a.tx_ring().chains), timeout=2)
 
+    def drain(self):
+        """Drops whatever other ports sent to the pair (keeps their rx rings from filling)."""
+        for fe in self.good:
+            fe.receive(1 << 20, timeout=0)
+
     def hostile(self, name, **kw):
         """A fresh front-end (not handshaken) on a server-mode port's socket; 16-slot rings."""
         kw.setdefault("ring_size", 16)
@@ -141,10 +147,14 @@ class VhostBed:
             fe.close()
 
 
-def good_exchange(bed, fe, name):
-    """A well-behaved front-end `fe` on port `name` (handshaken here) swaps a frame with good1."""
-    fe.handshake()
+def good_exchange(bed, fe, name, negotiated=False):
+    """A well-behaved front-end `fe` on port `name` (handshaken here, or only started if
+    `negotiated`) swaps a frame with good1."""
+    if not negotiated:
+        fe.negotiate()
+    fe.start()
     assert bed.wait_state(name, "running"), bed.details(name)
+    bed.drain()
     tag = bed.tag
     bed.tag += 1
     f = tagged_frame(GOOD1_MAC, HOSTILE_MAC, tag)

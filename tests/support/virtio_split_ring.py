@@ -6,6 +6,7 @@ addresses) and §7 (split virtqueue: descriptor table 16·N, avail ring, used ri
 WRITE=2, INDIRECT=4; free-running u16 indices). Nothing here validates what the caller writes:
 hostile tests poke the same structures directly.
 """
+import fcntl
 import mmap
 import os
 import select
@@ -44,19 +45,33 @@ class Region:
         return (self.gpa, self.size, self.uva, self.offset)
 
 
+# How the memfd is sealed: "qemu" as QEMU's memory-backend-memfd does by default (seal=on:
+# F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL), "sealable" (MFD_ALLOW_SEALING, no seal yet: the
+# back-end may add one), "none" (cannot be sealed; it could shrink under the back-end's mapping).
+SEALINGS = ("qemu", "sealable", "none")
+
+
 class GuestMemory:
     """One memfd split into `regions` equal regions (QEMU-style: pieces of the same file at
     different mmap_offset), each with its own GPA and front-end VA."""
 
-    def __init__(self, size, regions=1):
+    def __init__(self, size, regions=1, sealing="qemu"):
+        assert sealing in SEALINGS, sealing
         size = align_up(size, PAGE * regions)
         self.size = size
-        self.fd = os.memfd_create("vhost-frontend-guest", os.MFD_CLOEXEC)
+        flags = os.MFD_CLOEXEC | (0 if sealing == "none" else os.MFD_ALLOW_SEALING)
+        self.fd = os.memfd_create("vhost-frontend-guest", flags)
         os.ftruncate(self.fd, size)
+        if sealing == "qemu":
+            fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS,
+                        fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
         self.map = mmap.mmap(self.fd, size)
         part = size // regions
         self.regions = [Region(GPA_BASE + i * GPA_REGION_STRIDE, part,
                                UVA_BASE + i * UVA_REGION_STRIDE, i * part) for i in range(regions)]
+
+    def seals(self):
+        return fcntl.fcntl(self.fd, fcntl.F_GET_SEALS)
 
     def table(self):
         return [r.entry() for r in self.regions]
