@@ -66,6 +66,10 @@ class GuestMemory:
             fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS,
                         fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
         self.map = mmap.mmap(self.fd, size)
+        # Ring indices are shared with the device while it runs: they must be read and written
+        # with single 16-bit accesses. struct's "<H" goes byte by byte (a torn 0x00ff -> 0x0100
+        # reads as 0x01ff); a memoryview cast to native u16 does one aligned access.
+        self.u16 = memoryview(self.map).cast("H")
         part = size // regions
         self.regions = [Region(GPA_BASE + i * GPA_REGION_STRIDE, part,
                                UVA_BASE + i * UVA_REGION_STRIDE, i * part) for i in range(regions)]
@@ -114,7 +118,15 @@ class GuestMemory:
     def unpack(self, fmt, gpa):
         return struct.unpack_from(fmt, self.map, self.offset(gpa, struct.calcsize(fmt)))
 
+    def load16(self, gpa):
+        return self.u16[self.offset(gpa, 2) // 2]
+
+    def store16(self, gpa, value):
+        assert gpa % 2 == 0
+        self.u16[self.offset(gpa, 2) // 2] = value & 0xFFFF
+
     def close(self):
+        self.u16.release()
         self.map.close()
         os.close(self.fd)
 
@@ -168,31 +180,34 @@ class SplitRing:
     def publish(self, head, chain=None):
         """Puts `head` in the next avail slot and bumps avail->idx (x86 keeps the store order)."""
         self.chains[head] = chain if chain is not None else [head]
-        self.mem.pack("<H", self.avail + 4 + 2 * (self.avail_idx % self.num), head)
+        self.mem.store16(self.avail + 4 + 2 * (self.avail_idx % self.num), head)
         self.avail_idx = (self.avail_idx + 1) & 0xFFFF
         self.set_avail_idx(self.avail_idx)
 
     def set_avail_idx(self, value):
-        self.mem.pack("<H", self.avail + 2, value & 0xFFFF)
+        self.mem.store16(self.avail + 2, value)
 
     def set_avail_slot(self, slot, head):
-        self.mem.pack("<H", self.avail + 4 + 2 * slot, head)
+        self.mem.store16(self.avail + 4 + 2 * slot, head)
 
     def set_avail_flags(self, flags):
-        self.mem.pack("<H", self.avail, flags)
+        self.mem.store16(self.avail, flags)
 
     def set_used_event(self, value):
-        self.mem.pack("<H", self.avail + 4 + 2 * self.num, value & 0xFFFF)
+        self.mem.store16(self.avail + 4 + 2 * self.num, value)
 
     def kick(self):
         os.eventfd_write(self.kick_fd, 1)
 
     # ---- used ring (device -> driver) ---------------------------------------------------------
     def used_idx(self):
-        return self.mem.unpack("<H", self.used + 2)[0]
+        return self.mem.load16(self.used + 2)
 
     def used_flags(self):
-        return self.mem.unpack("<H", self.used)[0]
+        return self.mem.load16(self.used)
+
+    def avail_event(self):
+        return self.mem.load16(self.used + 4 + 8 * self.num)
 
     def pop_used(self):
         """Used elements (id, len) published since the last call; their chains go back to the
@@ -224,6 +239,15 @@ class SplitRing:
             return False
         self.calls += 1
         return True
+
+    def signalled(self):
+        """Calls seen so far, counting one still pending on the eventfd (cleared here)."""
+        try:
+            if os.eventfd_read(self.call_fd):
+                self.calls += 1
+        except BlockingIOError:
+            pass
+        return self.calls
 
     def close(self):
         for fd in (self.kick_fd, self.call_fd):
