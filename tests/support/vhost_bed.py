@@ -67,8 +67,9 @@ class VhostBed:
         return os.path.join(self.dir, name + ".sock")
 
     def add_port(self, name, mode, *opts):
+        """A vhost-user port on br0 (MTU 9000, so jumbo frames cross the bridge)."""
         args = ["add-port", "br0", name, "--type", "vhost-user", "-o", f"path={self.sock(name)}",
-                "-o", f"mode={mode}"]
+                "-o", f"mode={mode}", "-o", "mtu=9000"]
         for o in opts:
             args += ["-o", o]
         self.d.vsctl(*args)

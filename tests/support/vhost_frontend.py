@@ -111,8 +111,11 @@ class VhostFrontend:
         self.offered = struct.unpack("<Q", self.request(m.GET_FEATURES))[0]
         if self.offered & m.bit(m.F_PROTOCOL_FEATURES):
             self.offered_protocol = struct.unpack("<Q", self.request(m.GET_PROTOCOL_FEATURES))[0]
-            self.protocol = self.offered_protocol & DRIVER_PROTOCOL_FEATURES
-            self.set_request(m.SET_PROTOCOL_FEATURES, m.u64(self.protocol))
+            wanted = self.offered_protocol & DRIVER_PROTOCOL_FEATURES
+            # REPLY_ACK applies once negotiated: not to the message that negotiates it (QEMU
+            # sets no NEED_REPLY there either).
+            self.set_request(m.SET_PROTOCOL_FEATURES, m.u64(wanted))
+            self.protocol = wanted
         if self.protocol & m.bit(m.PF_MQ):
             self.queue_num = struct.unpack("<Q", self.request(m.GET_QUEUE_NUM))[0]
             if self.queue_num < self.queues:
