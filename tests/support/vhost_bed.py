@@ -45,7 +45,9 @@ class VhostBed:
     def __init__(self, d):
         self.d = d
         self.dir = tempfile.mkdtemp(prefix="vswv-")
-        self.tag = 1
+        self.tag = 1 << 20  # frame tags of the bed; hostile cases use small ones
+        self.awaited = set()  # tags of burst frames not yet checked
+        self.inbox = ({}, {})  # per good port: tag -> frames received
         d.vsctl("add-br", "br0")
         self.good = []
         for name in ("good1", "good2"):
@@ -98,36 +100,56 @@ class VhostBed:
         assert self.d.alive(), self.d.log()
         self.d.vsctl("show")  # raises if vswctl cannot talk to it
 
+    def send_burst(self, src=0, count=8):
+        """`count` unicast frames from good{src+1} to the other good port, not waited for;
+        returns them by tag for expect_burst()."""
+        a = self.good[src]
+        smac, dmac = (GOOD1_MAC, GOOD2_MAC) if src == 0 else (GOOD2_MAC, GOOD1_MAC)
+        a.reclaim_tx()
+        sent = {}
+        for _ in range(count):
+            f = tagged_frame(dmac, smac, self.tag, 60 + (self.tag * 37) % 1400)
+            sent[self.tag] = f
+            self.awaited.add(self.tag)
+            self.tag += 1
+            a.send(f)
+        return sent
+
+    def expect_burst(self, sent, dst=1, timeout=5.0):
+        """Every frame of `sent` arrived at good{dst+1} exactly once and intact."""
+        box = self.inbox[dst]
+        deadline = time.monotonic() + timeout
+        while any(t not in box for t in sent) and time.monotonic() < deadline:
+            self.collect(dst, timeout=min(0.1, max(0.0, deadline - time.monotonic())))
+        missing = [t for t in sent if t not in box]
+        assert not missing, (f"good{dst + 1}: {len(missing)}/{len(sent)} frames missing\n"
+                             f"{self.d.log()[-2000:]}")
+        for t, f in sent.items():
+            got = box.pop(t)
+            self.awaited.discard(t)
+            assert len(got) == 1, f"frame {t} delivered {len(got)} times"
+            assert got[0] == f, f"frame {t} corrupted"
+        src = self.good[1 - dst]
+        src.wait_tx_done(len(src.tx_ring().chains), timeout=2)
+
     def check_pair(self, count=8, timeout=5.0):
         """good1 <-> good2: `count` unicast frames each way arrive once and intact (frames from
         other ports flooded to the pair are ignored)."""
-        self.drain()
-        for src, dst, smac, dmac in ((0, 1, GOOD1_MAC, GOOD2_MAC), (1, 0, GOOD2_MAC, GOOD1_MAC)):
-            a, b = self.good[src], self.good[dst]
-            a.reclaim_tx()
-            sent = {}
-            for _ in range(count):
-                f = tagged_frame(dmac, smac, self.tag, 60 + (self.tag * 37) % 1400)
-                sent[self.tag] = f
-                self.tag += 1
-                a.send(f)
-            got = {}
-            deadline = time.monotonic() + timeout
-            while len(got) < count and time.monotonic() < deadline:
-                for _, f in b.receive(count - len(got), timeout=deadline - time.monotonic()):
-                    t = frame_tag(f)
-                    if t in sent:
-                        assert t not in got, f"frame {t} delivered twice"
-                        assert f == sent[t], f"frame {t} corrupted"
-                        got[t] = f
-            assert len(got) == count, (f"good{src + 1} -> good{dst + 1}: {len(got)}/{count} "
-                                       f"frames\n{self.d.log()[-2000:]}")
-            a.wait_tx_done(len(a.tx_ring().chains), timeout=2)
+        for src in (0, 1):
+            self.expect_burst(self.send_burst(src, count), 1 - src, timeout)
+
+    def collect(self, i, timeout=0.0):
+        """Receives on good{i+1}: frames awaited by a burst go to its inbox, others are dropped
+        (this also keeps the pair's rx rings from filling up)."""
+        fe = self.good[i]
+        for _, f in fe.receive(1, timeout=timeout) + fe.receive(1 << 20, timeout=0):
+            t = frame_tag(f)
+            if t in self.awaited:
+                self.inbox[i].setdefault(t, []).append(f)
 
     def drain(self):
-        """Drops whatever other ports sent to the pair (keeps their rx rings from filling)."""
-        for fe in self.good:
-            fe.receive(1 << 20, timeout=0)
+        for i in range(len(self.good)):
+            self.collect(i)
 
     def hostile(self, name, **kw):
         """A fresh front-end (not handshaken) on a server-mode port's socket; 16-slot rings."""
@@ -140,8 +162,7 @@ class VhostBed:
             self.good[0].send(tagged_frame(dst, GOOD1_MAC, self.tag))
             self.tag += 1
         self.good[0].wait_tx_done(count, timeout=2)
-        for fe in self.good[1:]:
-            fe.receive(count, timeout=0.5)
+        self.collect(1, timeout=0.2)
 
     def close(self):
         for fe in self.good:
@@ -165,7 +186,7 @@ def good_exchange(bed, fe, name, negotiated=False):
         fe.send(f)
         got = [g for _, g in bed.good[0].receive(1, timeout=0.3) if frame_tag(g) == tag]
     assert got == [f], f"no frame from {name} reached good1"
-    back = tagged_frame(HOSTILE_MAC, GOOD1_MAC, tag + 1000000)
+    back = tagged_frame(HOSTILE_MAC, GOOD1_MAC, tag | 1 << 40)
     bed.good[0].send(back)
     assert receive_until(fe, lambda g: g == back), f"good1's reply did not reach {name}"
     return fe

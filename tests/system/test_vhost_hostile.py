@@ -59,6 +59,7 @@ def run_case(bed, port, action, expect, **fe_kw):
     fd0 = bed.fd_count()
     violations0 = bed.counter(port, "violations")
     fe = bed.hostile(port, **fe_kw)
+    in_flight = bed.send_burst()  # the pair's frames cross vsw while the case runs
     try:
         try:
             action(fe, bed)
@@ -83,6 +84,7 @@ def run_case(bed, port, action, expect, **fe_kw):
     assert bed.wait_state(port, "listening"), bed.details(port)
     assert wait_for(lambda: bed.fd_count() <= fd0, 5), (bed.fd_count(), fd0)
     bed.daemon_answers()
+    bed.expect_burst(in_flight)
     bed.check_pair()
     good = bed.hostile(port, ring_size=64, queues=2 if port == "hq" else 1)
     try:
