@@ -85,6 +85,9 @@ class VhostBed:
     def wait_state(self, name, state, timeout=10.0):
         return wait_for(lambda: self.details(name).get("state") == state, timeout)
 
+    def wait_for_state_not(self, name, state, timeout=10.0):
+        return wait_for(lambda: self.details(name).get("state") != state, timeout)
+
     # ---- what every case must leave intact ----------------------------------------------------
     def fd_count(self):
         return len(os.listdir(f"/proc/{self.d.proc.pid}/fd"))
@@ -169,12 +172,13 @@ class VhostBed:
             fe.close()
 
 
-def good_exchange(bed, fe, name, negotiated=False):
+def good_exchange(bed, fe, name, negotiated=False, started=False):
     """A well-behaved front-end `fe` on port `name` (handshaken here, or only started if
-    `negotiated`) swaps a frame with good1."""
+    `negotiated`, or neither if `started`) swaps a frame with good1."""
     if not negotiated:
         fe.negotiate()
-    fe.start()
+    if not started:
+        fe.start()
     assert bed.wait_state(name, "running"), bed.details(name)
     bed.drain()
     tag = bed.tag

@@ -41,7 +41,8 @@ def main():
     log = open(os.path.join(work, "testpmd.log"), "w")
     tp = start_testpmd(sock, log)
     tables = {"message": hostile.MESSAGE_CASES, "memory": hostile.MEMORY_CASES,
-              "ring": hostile.RING_CASES, "tx": hostile.TX_CASES, "rx": hostile.RX_CASES,
+              "ring": hostile.RING_CASES, "running": hostile.RUNNING_CASES,
+              "tx": hostile.TX_CASES, "rx": hostile.RX_CASES,
               "harmless": hostile.HARMLESS_CASES}
     try:
         for kind, table in tables.items():

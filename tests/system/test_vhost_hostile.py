@@ -282,6 +282,23 @@ RING_CASES = {
         with_memory, ring_setup(used=lambda fe: region_end_uva(fe) - 4)),
 }
 
+def swap_memory(fe, bed):
+    """A new table of another memfd at other GPAs/VAs: the running rings no longer translate."""
+    other = os.memfd_create("vswv-other", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    os.ftruncate(other, 1 << 20)
+    fe.extra_fds = getattr(fe, "extra_fds", []) + [other]
+    fe.ch.send(m.SET_MEM_TABLE, m.mem_table([(1 << 40, 1 << 20, 1 << 45, 0)]), [other])
+
+
+RUNNING_CASES = {
+    "memory table swapped under running rings": after(running, swap_memory),
+    "features changed while running": after(running, lambda fe, bed: fe.ch.send(
+        m.SET_FEATURES, m.u64(fe.features & ~m.bit(m.F_MRG_RXBUF)))),
+    "ring address moved out of memory while running": after(running, lambda fe, bed: fe.ch.send(
+        m.SET_VRING_ADDR, m.vring_addr(1, FAR, FAR + 4096, FAR + 8192))),
+    "ring resized while running": after(running, raw(m.SET_VRING_NUM, m.vring_state(1, 8))),
+}
+
 TX_CASES = {
     "descriptor loop 0->1->0": tx(lambda fe, r: chain(r, (None, 64, DESC_NEXT, 1),
                                                       (None, 64, DESC_NEXT, 0))),
@@ -358,7 +375,8 @@ def cases(table, expect):
 
 
 @pytest.mark.parametrize("action,expect", cases(MESSAGE_CASES, CLOSE) + cases(MEMORY_CASES, CLOSE)
-                         + cases(RING_CASES, CLOSE) + cases(TX_CASES, STOP)
+                         + cases(RING_CASES, CLOSE) + cases(RUNNING_CASES, CLOSE)
+                         + cases(TX_CASES, STOP)
                          + cases(RX_CASES, STOP) + cases(HARMLESS_CASES, SURVIVE))
 def test_hostile(bed, action, expect):
     run_case(bed, "h", action, expect)
@@ -472,6 +490,25 @@ def test_get_vring_base_stops_the_ring_and_returns_its_index(bed):
         good_exchange(bed, fe, "h")
         tx = fe.tx_ring()
         assert fe.stop_ring(tx) == tx.avail_idx
+    finally:
+        fe.close()
+    assert bed.wait_state("h", "listening")
+
+
+def test_rings_stopped_and_restarted_at_their_base_keep_forwarding(bed):
+    """A guest driver reset as QEMU relays it: GET_VRING_BASE on every ring, then the start
+    sequence again on the same connection from the returned indices."""
+    fe = bed.hostile("h", ring_size=64)
+    try:
+        good_exchange(bed, fe, "h")
+        bases = [fe.stop_ring(r) for r in fe.rings]
+        assert bases[1] == fe.tx_ring().avail_idx
+        assert bed.wait_for_state_not("h", "running")
+        for r, base in zip(fe.rings, bases):
+            fe.start_ring(r, base)
+        for r in fe.rings:
+            fe.enable_ring(r)
+        good_exchange(bed, fe, "h", negotiated=True, started=True)
     finally:
         fe.close()
     assert bed.wait_state("h", "listening")
