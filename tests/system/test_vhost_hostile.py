@@ -44,14 +44,19 @@ def bed(tmp_path_factory):
         if not b.exists():
             pytest.fail(f"{b} is not built: run meson setup build && ninja -C build")
     d = Vswitchd(workdir=str(tmp_path_factory.mktemp("vhost-hostile"))).start()
-    b = VhostBed(d)
-    b.add_port("h", "server")
-    b.add_port("hq", "server", "queues=2")
-    assert b.wait_state("h", "listening") and b.wait_state("hq", "listening")
-    yield b
-    b.close()
-    assert d.alive(), d.log()
-    assert d.stop() == 0, d.log()
+    try:
+        b = VhostBed(d)
+        b.add_port("h", "server")
+        b.add_port("hq", "server", "queues=2")
+        assert b.wait_state("h", "listening") and b.wait_state("hq", "listening")
+        yield b
+        b.close()
+        assert d.alive(), d.log()
+        assert d.stop() == 0, d.log()
+    finally:
+        if d.alive():  # set-up failed or an assertion above did: never leave a daemon behind
+            d.proc.kill()
+            d.proc.wait()
 
 
 def run_case(bed, port, action, expect, **fe_kw):
