@@ -105,6 +105,14 @@ class VhostUserPort final : public Port, public PlanPublisher {
       d.emplace_back("running_tx_rings", std::to_string(dev->running_tx()));
       d.emplace_back("resyncs", std::to_string(dev->resyncs()));
     }
+    // Per-queue frames, so that multi-queue use is visible ("q0=... q1=...").
+    std::string rxq, txq;
+    for (uint16_t q = 0; q < queues_; ++q) {
+      rxq += fmt::format("{}q{}={}", q ? " " : "", q, counters_.rx(q).packets.get());
+      txq += fmt::format("{}q{}={}", q ? " " : "", q, counters_.tx(q).packets.get());
+    }
+    d.emplace_back("rx_packets_per_queue", rxq);
+    d.emplace_back("tx_packets_per_queue", txq);
     const OffloadCaps c = offload_caps();
     d.emplace_back("guest_offloads", fmt::format("csum={} tso4={} tso6={}", c.partial_csum,
                                                  c.tso4, c.tso6));
