@@ -44,14 +44,6 @@ using namespace vsw::ports::vhost_user;
 
 namespace {
 
-#define FUZZ_CHECK(cond)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                       \
-    }                                                                     \
-  } while (0)
-
 int open_fds() {
   int n = 0;
   DIR* d = ::opendir("/proc/self/fd");
@@ -186,21 +178,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           open = false;
           break;
         }
-        FUZZ_CHECK(!reply.send || has_own_reply(req) || ack);
-        FUZZ_CHECK(reply.is_state == (reply.send && req == static_cast<uint32_t>(Request::GetVringBase)));
+        FUZZ_CHECK(!reply.send || has_own_reply(req) || ack, "unrequested reply to {}", req);
+        FUZZ_CHECK(reply.is_state == (reply.send && req == static_cast<uint32_t>(Request::GetVringBase)),
+                   "state reply to {}", req);
         if (pub.plan != nullptr) {
-          FUZZ_CHECK(pub.plan->mem.size() > 0);
+          FUZZ_CHECK(pub.plan->mem.size() > 0, "plan without memory");
           for (uint16_t q = 0; q < cfg.queue_pairs; ++q) {
             GuestTxQueue* ring = pub.plan->rx[q];
             if (ring == nullptr) continue;
-            FUZZ_CHECK(ring->started());
+            FUZZ_CHECK(ring->started(), "published rx queue {} not started", q);
             PacketBatch batch;
             QueueCounters c;
             Violation v = Violation::None;
             ring->receive(batch, c, v);
             batch.release_all();
           }
-          for (uint16_t r = 0; r < pub.plan->tx_rings; ++r) FUZZ_CHECK(pub.plan->tx[r]->started());
+          for (uint16_t r = 0; r < pub.plan->tx_rings; ++r) FUZZ_CHECK(pub.plan->tx[r]->started(), "published tx ring {} not started", r);
         }
       }
     }
@@ -208,9 +201,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   ::close(sv[0]);
   ::close(sv[1]);
-  FUZZ_CHECK(open_fds() == fds_before);
+  FUZZ_CHECK(open_fds() == fds_before, "{} fds open, {} before", open_fds(), fds_before);
   const shm::MappedUsage mapped_after = shm::mapped_usage();
-  FUZZ_CHECK(mapped_after.bytes == mapped_before.bytes);
-  FUZZ_CHECK(mapped_after.regions == mapped_before.regions);
+  FUZZ_CHECK(mapped_after.bytes == mapped_before.bytes, "{} bytes still mapped", mapped_after.bytes);
+  FUZZ_CHECK(mapped_after.regions == mapped_before.regions, "mappings left");
   return 0;
 }
