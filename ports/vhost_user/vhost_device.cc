@@ -220,6 +220,7 @@ Status Device::dispatch(Message& msg, Reply& reply) {
                           f & ~kOfferedProtocolFeatures);
       }
       protocol_features_ = f;
+      protocol_features_set_ = true;
       return ok();
     }
     case Request::GetQueueNum:
@@ -235,7 +236,9 @@ Status Device::dispatch(Message& msg, Reply& reply) {
       const auto s = payload_as<VringState>(msg);
       auto i = vring_index(s.index);
       if (!i) return std::move(i).error();
-      if ((features_ & feature::kProtocolFeatures) == 0) {
+      // Defined once VHOST_USER_F_PROTOCOL_FEATURES is in use: acked in SET_FEATURES, or (as
+      // QEMU does, disabling rings right after connecting) protocol features already set.
+      if ((features_ & feature::kProtocolFeatures) == 0 && !protocol_features_set_) {
         return make_error(Errc::InvalidArgument,
                           "SET_VRING_ENABLE without VHOST_USER_F_PROTOCOL_FEATURES");
       }

@@ -124,6 +124,7 @@ class Device {
   uint64_t features_ = 0;
   uint64_t protocol_features_ = 0;
   bool features_set_ = false;
+  bool protocol_features_set_ = false;
   bool owner_ = false;
   std::vector<shm::PeerMapping> mappings_;
   std::vector<GuestRegion> regions_;

@@ -270,6 +270,13 @@ TEST_F(DeviceTest, RingParametersAreChecked) {
   ASSERT_TRUE(legacy.handle(f, r));
   Message en = make_state(Request::SetVringEnable, 0, 1);
   EXPECT_FALSE(legacy.handle(en, r));
+  // QEMU disables rings right after connecting: protocol features set, SET_FEATURES not yet.
+  RecordingPublisher p3;
+  Device early(c, p3);
+  Message pf = make_u64(Request::SetProtocolFeatures, protocol::kReplyAck);
+  ASSERT_TRUE(early.handle(pf, r));
+  Message dis = make_state(Request::SetVringEnable, 0, 0);
+  EXPECT_TRUE(early.handle(dis, r));
 }
 
 TEST_F(DeviceTest, RingsRunOnlyWhenStartedEnabledAndInsideMemory) {
