@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <boost/asio/post.hpp>
 
 #include "common/log.h"
@@ -115,9 +117,17 @@ void Endpoint::on_acceptable() {
                           SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
       if (errno == EINTR) continue;
-      // EAGAIN: drained. EMFILE/ENFILE and the like: wait for the next readiness event rather
-      // than spin; the pending connection stays in the backlog.
-      break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) break;
+      // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the connection stays in
+      // the backlog and the socket stays readable, so waiting for readiness would spin. Try
+      // again a little later.
+      VSW_LOG_RL(log::port(), spdlog::level::warn, 1000, "vhost-user path={}: accept: {}",
+                 opts_.path, std::strerror(errno));
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+        if (!ec && *alive) on_acceptable();
+      });
+      return;
     }
     if (session_ && session_->open()) {
       log::port().warn("vhost-user path={}: a second front-end connected; closed", opts_.path);
