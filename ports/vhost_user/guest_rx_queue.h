@@ -37,6 +37,7 @@
 #include "ports/vhost_user/desc_chain.h"
 #include "ports/vhost_user/guest_memory.h"
 #include "ports/vhost_user/guest_notifier.h"
+#include "ports/vhost_user/hot_region.h"
 #include "ports/vhost_user/queue_config.h"
 
 namespace vsw::ports::vhost_user {
@@ -69,6 +70,8 @@ class GuestRxQueue {
   uint16_t size() const noexcept { return size_; }
 
  private:
+  template <uint32_t kHdr, bool kGuestCsum>
+  uint16_t transmit_for(PacketBatch& batch, QueueCounters& c, Violation& v) noexcept;
   enum class Outcome : uint8_t { Delivered, Dropped, NoRoom, Broken };
   struct Delivery {
     Outcome outcome = Outcome::Broken;
@@ -96,6 +99,7 @@ class GuestRxQueue {
   bool resynced_ = false;
   uint16_t last_avail_ = 0;  // next avail entry to fill; == used->idx after every transmit()
   GuestNotifier notifier_;
+  HotRegion hot_;  // the fast loop's region cache (hot_region.h), reset by start()
 };
 
 }  // namespace vsw::ports::vhost_user

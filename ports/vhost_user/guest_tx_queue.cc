@@ -83,6 +83,7 @@ Status GuestTxQueue::start(const GuestMemory* mem, const QueueConfig& cfg) {
   resynced_ = used_idx != cfg.last_avail;
   last_avail_ = last_used_ = resynced_ ? used_idx : cfg.last_avail;
   notifier_.start(cfg.call_fd, cfg.event_idx, avail_, used_, size_, last_avail_);
+  hot_ = HotRegion{};
   started_ = true;
   return ok();
 }
@@ -112,6 +113,13 @@ void GuestTxQueue::release_bulk(Packet* const* pkts, uint16_t n) noexcept {
 }
 
 void GuestTxQueue::publish() noexcept {
+  if (offload_dirty_) {
+    // Slot headers take_frame() gave offload metadata, all released now: back to the constant
+    // state the fast loop relies on. Their positions cannot be taken again before this: a
+    // position is reused only `size` entries later, which needs a publish first.
+    for (uint16_t i = last_used_; i != last_avail_; ++i) reset_lent_offload(&slots_[i & mask_]);
+    offload_dirty_ = false;
+  }
   last_used_ = last_avail_;
   // The used entries written when the frames were taken become visible before the index
   // (virtio 1.1 §2.6.8.2: the device writes the ring entry, then updates idx).
@@ -186,6 +194,7 @@ GuestTxQueue::Taken GuestTxQueue::build_frame(Packet* head, PieceCursor cur, uin
   }
   // The header was copied out of guest memory before this; import_vnet parses the frame's own
   // headers in the first segment (a mempool copy for every super-frame).
+  if (!copy_head && (h.flags | h.gso_type) != 0) offload_dirty_ = true;
   if ((h.flags | h.gso_type) != 0 && vnet::import_vnet(h, *frame) != vnet::ImportStatus::Ok) {
     if (copy_head) release_packet(frame);
     t.lent = 0;
@@ -227,6 +236,41 @@ GuestTxQueue::Taken GuestTxQueue::build_frame(Packet* head, PieceCursor cur, uin
   return t;
 }
 
+Packet* GuestTxQueue::take_split_header(uint32_t slot) noexcept {
+  // Each value read once and checked as walk_chain() would; any surprise returns nullptr and
+  // take_frame() redoes the frame with a fresh read and every check (nothing read here is used).
+  const uint16_t head = virtio::load_relaxed(&avail_->ring[slot]);
+  if (head >= size_) return nullptr;
+  const VringDesc d = virtio::load_desc(&desc_[head]);
+  // virtio 1.1 §2.6.5.3: a table of two entries, 0 -> 1 (the fast loop takes direct chains).
+  if (d.flags != virtio::kDescFlagIndirect || !indirect_ || d.len != 2 * sizeof(VringDesc)) {
+    return nullptr;
+  }
+  const std::byte* table = mem_->translate(d.addr, d.len);
+  if (table == nullptr) return nullptr;
+  const VringDesc h = virtio::load_desc_unaligned(table);
+  const VringDesc data = virtio::load_desc_unaligned(table + sizeof(VringDesc));
+  if (h.next != 1) return nullptr;
+  if (h.flags != virtio::kDescFlagNext || h.len != hdr_len_ || data.flags != 0 ||
+      data.len - kMinGuestFrameBytes > kMaxGuestFrameBytes - kMinGuestFrameBytes) {
+    return nullptr;
+  }
+  const std::byte* const hdr = mem_->translate(h.addr, h.len);
+  std::byte* const host = mem_->translate(data.addr, data.len);
+  if (hdr == nullptr || host == nullptr) return nullptr;
+  uint16_t offload;  // flags and gso_type: no offload on this path
+  std::memcpy(&offload, hdr, sizeof offload);
+  if (offload != 0) return nullptr;
+  Packet* const p = &slots_[slot];
+  p->base = host;
+  p->buf_len = data.len;
+  p->len = static_cast<uint16_t>(data.len);
+  p->frame_len = data.len;
+  p->refs.store(1, std::memory_order_relaxed);
+  used_->ring[slot] = VringUsedElem{head, 0};
+  return p;
+}
+
 GuestTxQueue::Taken GuestTxQueue::take_frame(uint32_t slot, Violation& v) noexcept {
   Taken t;
   const uint16_t head = virtio::load_relaxed(&avail_->ring[slot]);  // read once
@@ -258,6 +302,14 @@ GuestTxQueue::Taken GuestTxQueue::take_frame(uint32_t slot, Violation& v) noexce
 
 uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, QueueCounters& c,
                                      Violation& v) noexcept {
+  return hdr_len_ == 12 ? receive_burst_for<12>(avail_idx, batch, c, v)
+                        : receive_burst_for<10>(avail_idx, batch, c, v);
+}
+
+// The header length as a constant of the fast loop: fewer live values, no register spills.
+template <uint32_t kHdr>
+uint16_t GuestTxQueue::receive_burst_for(uint16_t avail_idx, PacketBatch& batch,
+                                         QueueCounters& c, Violation& v) noexcept {
   // Give back everything taken so far once nothing lent from it is held.
   if (outstanding_ == 0 && last_used_ != last_avail_) publish();
   // vhost-user.md §8: the guest may have at most `size` entries not yet used, and may not take
@@ -271,15 +323,31 @@ uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, Que
   }
   // Everything the loop updates lives in locals: stores into Packet headers or guest memory
   // could otherwise alias members and force reloads on every frame.
-  const GuestMemory* const mem = mem_;
+  const GuestMemory& mem = *mem_;
+  uint64_t hot_gpa = hot_.gpa;  // hot_region.h, as scalars: no spills
+  std::byte* hot_host = hot_.host;
+  uint64_t hot_size = hot_.size;
+  // [addr, addr + len) inside one region: the hot one, else looked up (and made hot).
+  auto translate = [&](uint64_t addr, uint64_t len) -> std::byte* {
+    uint64_t off = addr - hot_gpa;  // huge when addr < hot_gpa
+    if (off > hot_size || len > hot_size - off) [[unlikely]] {
+      const HotRegion r = HotRegion::find(mem, addr, len);
+      if (r.host == nullptr) return nullptr;
+      hot_gpa = r.gpa;
+      hot_size = r.size;
+      hot_host = r.host;
+      off = addr - hot_gpa;
+    }
+    return hot_host + off;
+  };
   const VringDesc* const desc = desc_;
   const uint16_t* const avail_ring = avail_->ring;
   VringUsedElem* const used_ring = used_->ring;
   Packet* const slots = slots_.get();
   const uint32_t mask = mask_;
   const uint32_t ring_size = size_;
-  const uint32_t hdr = hdr_len_;
-  const uint32_t min_len = hdr + kMinGuestFrameBytes;
+  constexpr uint32_t hdr = kHdr;
+  constexpr uint32_t min_len = hdr + kMinGuestFrameBytes;
   constexpr uint32_t kFastExtra = kMaxGuestFrameBytes - kMinGuestFrameBytes;
   Packet** const out = batch.data() + batch.size();
   const uint16_t room = batch.room();
@@ -287,7 +355,6 @@ uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, Que
   uint16_t taken = 0;
   uint32_t lent = 0;
   uint64_t bytes = 0;
-  uint32_t drops[static_cast<size_t>(DropReason::Count)] = {};
   for (;;) {
     // A run of published entries, fitting the batch and before the end of the ring (so the inner
     // loop walks slots without wrapping), taken while each is a one-descriptor frame without
@@ -296,54 +363,85 @@ uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, Que
     const uint32_t run = std::min({static_cast<uint32_t>(static_cast<uint16_t>(avail_idx - cur)),
                                    static_cast<uint32_t>(room - taken), ring_size - slot0});
     if (run == 0) break;
-    const uint32_t end = slot0 + run;
-    uint32_t slot = slot0;
+    const uint16_t* const a0 = avail_ring + slot0;
+    const uint16_t* const a_end = a0 + run;
+    const uint16_t* a = a0;
+    Packet* p = slots + slot0;
+    VringUsedElem* u = used_ring + slot0;
     Packet** o = out + taken;
-#pragma GCC unroll 2
-    for (; slot != end; ++slot) {
+    for (; a != a_end; ++a, ++p, ++u) {
       // The checks of take_frame() for this shape (vhost-user.md §8), each value read once:
       // head < size; flags 0 (no NEXT, INDIRECT or WRITE); hdr_len + 14 <= len <= hdr_len +
       // 65535 (one compare); [addr, addr + len) inside one region; the virtio-net header's
       // flags and gso_type zero (one 16-bit load: no offload, nothing else in it matters).
-      const uint16_t head = virtio::load_relaxed(&avail_ring[slot]);
+      const uint16_t head = virtio::load_relaxed(a);
       if (head >= ring_size) [[unlikely]] break;
       const VringDesc d = virtio::load_desc(&desc[head]);
-      if (d.flags != 0 || d.len - min_len > kFastExtra) [[unlikely]] break;
-      std::byte* const host = mem->translate(d.addr, d.len);
-      if (host == nullptr) [[unlikely]] break;
-      uint16_t offload;  // flags and gso_type of the guest's header, any alignment
-      std::memcpy(&offload, host, sizeof offload);
-      if (offload != 0) [[unlikely]] break;
-      // Constant fields were set at start; next is nullptr whenever a header is not lent.
-      Packet* const p = slots + slot;
-      const uint32_t len = d.len - hdr;
-      p->base = host + hdr;
+      std::byte* base;
+      uint32_t len;
+      if (d.flags == 0) [[likely]] {
+        // Header and frame in one descriptor.
+        if (d.len - min_len > kFastExtra) [[unlikely]] break;
+        std::byte* const host = translate(d.addr, d.len);
+        if (host == nullptr) [[unlikely]] break;
+        uint16_t offload;  // flags and gso_type of the guest's header, any alignment
+        std::memcpy(&offload, host, sizeof offload);
+        if (offload != 0) [[unlikely]] break;
+        base = host + hdr;
+        len = d.len - hdr;
+      } else {
+        // The header alone (NEXT, exactly hdr_len bytes, next < size), then the frame in one
+        // descriptor (flags 0, 14 <= len <= 65535): Linux when the headers are cloned.
+        if (d.flags != virtio::kDescFlagNext || d.len != hdr || d.next >= ring_size) break;
+        const VringDesc d2 = virtio::load_desc(&desc[d.next]);
+        if (d2.flags != 0 || d2.len - kMinGuestFrameBytes > kFastExtra) [[unlikely]] break;
+        const std::byte* const h = translate(d.addr, hdr);
+        std::byte* const host = translate(d2.addr, d2.len);
+        if (h == nullptr || host == nullptr) [[unlikely]] break;
+        uint16_t offload;
+        std::memcpy(&offload, h, sizeof offload);
+        if (offload != 0) [[unlikely]] break;
+        base = host;
+        len = d2.len;
+      }
+      // Constant fields were set at start; next is nullptr whenever a header is not lent, and
+      // the offload word is kPacketLent/None (publish() resets what take_frame() set).
+      p->base = base;
       p->buf_len = len;
       p->len = static_cast<uint16_t>(len);
       p->frame_len = len;
       p->refs.store(1, std::memory_order_relaxed);
-      reset_lent_offload(p);
-      used_ring[slot] = VringUsedElem{head, 0};  // published with used->idx, after the release
+      *u = VringUsedElem{head, 0};  // published with used->idx, after the release
       *o++ = p;
       bytes += len;
     }
-    const uint32_t k = slot - slot0;
+    const uint32_t k = static_cast<uint32_t>(a - a0);
+    const uint32_t slot = slot0 + k;
     cur = static_cast<uint16_t>(cur + k);
     taken = static_cast<uint16_t>(taken + k);
     lent += k;
-    if (slot == end) continue;
-    // Chained, indirect, offloads, a runt or something invalid: the general path, one frame.
+    if (a == a_end) continue;
+    // The header in a descriptor of its own in an indirect table of two.
+    if (Packet* const f = take_split_header(slot)) {
+      ++cur;
+      out[taken++] = f;
+      ++lent;
+      bytes += f->frame_len;
+      continue;
+    }
+    // Longer chains, offloads, a runt or something invalid: the general path, one frame.
     const Taken t = take_frame(slot, v);
     if (v != Violation::None) break;
     ++cur;
     if (t.frame == nullptr) {
-      ++drops[static_cast<size_t>(t.drop)];
+      c.drop(t.drop);  // the general path counts as it goes: drops are rare
       continue;
     }
     out[taken++] = t.frame;
     lent += t.lent;
     bytes += t.frame->frame_len;
   }
+  hot_ = HotRegion{hot_gpa, hot_host, hot_size};
   if (cur != last_avail_) {
     last_avail_ = cur;
     notifier_.consumed(cur);
@@ -353,9 +451,6 @@ uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, Que
   // Nothing of it lent (all dropped or copied): give it back now rather than at the next poll.
   if (outstanding_ == 0 && last_used_ != last_avail_) publish();
   if (v != Violation::None) [[unlikely]] c.drop(DropReason::Invalid);
-  for (size_t r = 0; r < std::size(drops); ++r) {
-    if (drops[r] != 0) [[unlikely]] c.drop(static_cast<DropReason>(r), drops[r]);
-  }
   c.packets.add(taken);
   c.bytes.add(bytes);
   return taken;

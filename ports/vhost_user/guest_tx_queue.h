@@ -22,7 +22,9 @@
 // kHeadCopyBytes are copied into a mempool buffer that heads the chain (queue_config.h).
 //
 // Fast loop: a frame in one descriptor (header + data, VERSION_1 / ANY_LAYOUT), no offload,
-// checked exactly like the general path; anything else goes to take_frame().
+// checked exactly like the general path, and the header in its own descriptor before one data
+// descriptor (Linux when the headers are cloned); then the same as a two-entry indirect table
+// (take_split_header); anything else goes to take_frame().
 //
 // Untrusted guest: every value read from guest memory is read once into a local and checked
 // (desc_chain.h lists the checks); a violation stops the burst, sets `v`, counts Invalid, and
@@ -43,6 +45,7 @@
 #include "ports/vhost_user/desc_chain.h"
 #include "ports/vhost_user/guest_memory.h"
 #include "ports/vhost_user/guest_notifier.h"
+#include "ports/vhost_user/hot_region.h"
 #include "ports/vhost_user/piece_copy.h"
 #include "ports/vhost_user/queue_config.h"
 #include "ports/vnet/virtio_net_hdr.h"
@@ -100,11 +103,18 @@ class GuestTxQueue final : public BufferOwner {
                          Violation& v) noexcept;
 
  private:
+  template <uint32_t kHdr>
+  uint16_t receive_burst_for(uint16_t avail_idx, PacketBatch& batch, QueueCounters& c,
+                             Violation& v) noexcept;
   struct Taken {
     Packet* frame = nullptr;                // nullptr: dropped (or a violation)
     DropReason drop = DropReason::Invalid;  // why, when dropped
     uint32_t lent = 0;                      // lent segments in `frame`
   };
+  // The frame at avail slot `slot` when it is a two-entry indirect table: the header, then the
+  // frame (Linux with INDIRECT_DESC), no offload: lent like the fast loop's, used entry written;
+  // nullptr otherwise (then take_frame() reads and checks it afresh).
+  Packet* take_split_header(uint32_t slot) noexcept;
   // One frame at avail slot `slot`, every check (the general path: chains, indirect tables,
   // offloads, copies, drops, violations). Writes the used entry unless `v` is set.
   [[gnu::noinline]] Taken take_frame(uint32_t slot, Violation& v) noexcept;
@@ -133,13 +143,16 @@ class GuestTxQueue final : public BufferOwner {
   PortId port_ = kNoPort;
   bool started_ = false;
   bool resynced_ = false;
+  bool offload_dirty_ = false;  // a slot header taken since the last publish() has offloads
   uint16_t last_avail_ = 0;   // next avail entry to take
   uint16_t last_used_ = 0;    // entries before this are published in used->idx
   uint32_t outstanding_ = 0;  // lent segments not yet released
   GuestNotifier notifier_;
-  // slot_[0..capacity_): one header per ring position, constant fields set at start (owner, slot,
-  // flags = kPacketLent, in_port, data_off 0, iova 0); receive sets base, lengths, refs and
-  // resets the offload word. next is nullptr whenever the header is not lent.
+  HotRegion hot_;  // the fast loop's region cache (hot_region.h), reset by start()
+  // slots_[0..capacity_): one header per ring position, constant fields set at start (owner,
+  // slot, flags = kPacketLent, gso_type None, in_port, data_off 0, iova 0); receive sets base,
+  // lengths and refs; take_frame() may set offloads, which publish() resets. next is nullptr
+  // whenever the header is not lent.
   std::unique_ptr<Packet[]> slots_;
   uint32_t capacity_ = 0;
   std::unique_ptr<Packet[]> chain_;           // kChainHeaders, slot = kChainSlot + index
