@@ -236,41 +236,6 @@ GuestTxQueue::Taken GuestTxQueue::build_frame(Packet* head, PieceCursor cur, uin
   return t;
 }
 
-Packet* GuestTxQueue::take_split_header(uint32_t slot) noexcept {
-  // Each value read once and checked as walk_chain() would; any surprise returns nullptr and
-  // take_frame() redoes the frame with a fresh read and every check (nothing read here is used).
-  const uint16_t head = virtio::load_relaxed(&avail_->ring[slot]);
-  if (head >= size_) return nullptr;
-  const VringDesc d = virtio::load_desc(&desc_[head]);
-  // virtio 1.1 §2.6.5.3: a table of two entries, 0 -> 1 (the fast loop takes direct chains).
-  if (d.flags != virtio::kDescFlagIndirect || !indirect_ || d.len != 2 * sizeof(VringDesc)) {
-    return nullptr;
-  }
-  const std::byte* table = mem_->translate(d.addr, d.len);
-  if (table == nullptr) return nullptr;
-  const VringDesc h = virtio::load_desc_unaligned(table);
-  const VringDesc data = virtio::load_desc_unaligned(table + sizeof(VringDesc));
-  if (h.next != 1) return nullptr;
-  if (h.flags != virtio::kDescFlagNext || h.len != hdr_len_ || data.flags != 0 ||
-      data.len - kMinGuestFrameBytes > kMaxGuestFrameBytes - kMinGuestFrameBytes) {
-    return nullptr;
-  }
-  const std::byte* const hdr = mem_->translate(h.addr, h.len);
-  std::byte* const host = mem_->translate(data.addr, data.len);
-  if (hdr == nullptr || host == nullptr) return nullptr;
-  uint16_t offload;  // flags and gso_type: no offload on this path
-  std::memcpy(&offload, hdr, sizeof offload);
-  if (offload != 0) return nullptr;
-  Packet* const p = &slots_[slot];
-  p->base = host;
-  p->buf_len = data.len;
-  p->len = static_cast<uint16_t>(data.len);
-  p->frame_len = data.len;
-  p->refs.store(1, std::memory_order_relaxed);
-  used_->ring[slot] = VringUsedElem{head, 0};
-  return p;
-}
-
 GuestTxQueue::Taken GuestTxQueue::take_frame(uint32_t slot, Violation& v) noexcept {
   Taken t;
   const uint16_t head = virtio::load_relaxed(&avail_->ring[slot]);  // read once
@@ -390,12 +355,28 @@ uint16_t GuestTxQueue::receive_burst_for(uint16_t avail_idx, PacketBatch& batch,
         base = host + hdr;
         len = d.len - hdr;
       } else {
-        // The header alone (NEXT, exactly hdr_len bytes, next < size), then the frame in one
-        // descriptor (flags 0, 14 <= len <= 65535): Linux when the headers are cloned.
-        if (d.flags != virtio::kDescFlagNext || d.len != hdr || d.next >= ring_size) break;
-        const VringDesc d2 = virtio::load_desc(&desc[d.next]);
-        if (d2.flags != 0 || d2.len - kMinGuestFrameBytes > kFastExtra) [[unlikely]] break;
-        const std::byte* const h = translate(d.addr, hdr);
+        // The header alone (NEXT, exactly hdr_len bytes), then the frame in one descriptor
+        // (flags 0, 14 <= len <= 65535): Linux when the headers are cloned, as a chain of two
+        // (next < size) or, with INDIRECT_DESC, as a table of two (entry 0 -> 1).
+        VringDesc hd;
+        VringDesc d2;
+        if (d.flags == virtio::kDescFlagNext) {
+          if (d.next >= ring_size) break;
+          hd = d;
+          d2 = virtio::load_desc(&desc[d.next]);
+        } else {
+          if (d.flags != virtio::kDescFlagIndirect || d.len != 2 * sizeof(VringDesc) ||
+              !indirect_) {
+            break;
+          }
+          const std::byte* const table = translate(d.addr, d.len);
+          if (table == nullptr) break;
+          hd = virtio::load_desc_unaligned(table);
+          d2 = virtio::load_desc_unaligned(table + sizeof(VringDesc));
+          if (hd.flags != virtio::kDescFlagNext || hd.next != 1) break;
+        }
+        if (hd.len != hdr || d2.flags != 0 || d2.len - kMinGuestFrameBytes > kFastExtra) break;
+        const std::byte* const h = translate(hd.addr, hdr);
         std::byte* const host = translate(d2.addr, d2.len);
         if (h == nullptr || host == nullptr) [[unlikely]] break;
         uint16_t offload;
@@ -421,14 +402,6 @@ uint16_t GuestTxQueue::receive_burst_for(uint16_t avail_idx, PacketBatch& batch,
     taken = static_cast<uint16_t>(taken + k);
     lent += k;
     if (a == a_end) continue;
-    // The header in a descriptor of its own in an indirect table of two.
-    if (Packet* const f = take_split_header(slot)) {
-      ++cur;
-      out[taken++] = f;
-      ++lent;
-      bytes += f->frame_len;
-      continue;
-    }
     // Longer chains, offloads, a runt or something invalid: the general path, one frame.
     const Taken t = take_frame(slot, v);
     if (v != Violation::None) break;

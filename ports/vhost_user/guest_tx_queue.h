@@ -23,8 +23,8 @@
 //
 // Fast loop: a frame in one descriptor (header + data, VERSION_1 / ANY_LAYOUT), no offload,
 // checked exactly like the general path, and the header in its own descriptor before one data
-// descriptor (Linux when the headers are cloned); then the same as a two-entry indirect table
-// (take_split_header); anything else goes to take_frame().
+// descriptor (Linux when the headers are cloned), as a chain of two or a two-entry indirect
+// table; anything else goes to take_frame().
 //
 // Untrusted guest: every value read from guest memory is read once into a local and checked
 // (desc_chain.h lists the checks); a violation stops the burst, sets `v`, counts Invalid, and
@@ -111,10 +111,6 @@ class GuestTxQueue final : public BufferOwner {
     DropReason drop = DropReason::Invalid;  // why, when dropped
     uint32_t lent = 0;                      // lent segments in `frame`
   };
-  // The frame at avail slot `slot` when it is a two-entry indirect table: the header, then the
-  // frame (Linux with INDIRECT_DESC), no offload: lent like the fast loop's, used entry written;
-  // nullptr otherwise (then take_frame() reads and checks it afresh).
-  Packet* take_split_header(uint32_t slot) noexcept;
   // One frame at avail slot `slot`, every check (the general path: chains, indirect tables,
   // offloads, copies, drops, violations). Writes the used entry unless `v` is set.
   [[gnu::noinline]] Taken take_frame(uint32_t slot, Violation& v) noexcept;
