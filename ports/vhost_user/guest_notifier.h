@@ -32,7 +32,7 @@ class GuestNotifier {
  public:
   void start(int call_fd, bool event_idx, virtio::VringAvail* avail, virtio::VringUsed* used,
              uint16_t size, uint16_t last_avail) noexcept {
-    call_fd_ = call_fd;
+    call_fd_.store(call_fd, std::memory_order_relaxed);
     event_idx_ = event_idx;
     avail_ = avail;
     used_event_ = virtio::used_event_field(avail, size);
@@ -44,6 +44,11 @@ class GuestNotifier {
     consumed(last_avail);
   }
 
+  // Any thread (SET_VRING_CALL while the ring runs: QEMU replaces the call fd several times).
+  // The fast path may still write the previous fd until its next quiescent point: close that
+  // one only after the workers' grace period. -1: the guest polls.
+  void set_call_fd(int fd) noexcept { call_fd_.store(fd, std::memory_order_relaxed); }
+
   // vsw consumed the avail entries before `last_avail`: keep kicks suppressed.
   void consumed(uint16_t last_avail) noexcept {
     if (event_idx_) virtio::store_relaxed(avail_event_, static_cast<uint16_t>(last_avail - 1));
@@ -51,7 +56,8 @@ class GuestNotifier {
 
   // used->idx was just stored (release) as `new_used`: signal the guest if it wants it.
   void notify(uint16_t new_used) noexcept {
-    if (call_fd_ < 0) return;
+    const int fd = call_fd_.load(std::memory_order_relaxed);
+    if (fd < 0) return;
     // The store of used->idx must be visible before the guest's flags/used_event are read: a
     // guest re-enabling notifications writes used_event, then re-reads used->idx (virtio 1.1
     // §2.6.7: the full barrier both sides need so that one of them sees the other's update).
@@ -69,7 +75,7 @@ class GuestNotifier {
     const uint64_t one = 1;
     // The one system call of the fast path. EAGAIN (counter saturated) means the guest has not
     // read the previous signals yet: it will see this one's entries anyway.
-    if (::write(call_fd_, &one, sizeof one) == sizeof one) {
+    if (::write(fd, &one, sizeof one) == sizeof one) {
       signals_.store(signals_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
   }
@@ -78,7 +84,7 @@ class GuestNotifier {
   uint64_t signals() const noexcept { return signals_.load(std::memory_order_relaxed); }
 
  private:
-  int call_fd_ = -1;
+  std::atomic<int> call_fd_{-1};
   bool event_idx_ = false;
   bool signalled_valid_ = false;
   uint16_t signalled_ = 0;  // used->idx at the previous EVENT_IDX decision

@@ -56,9 +56,11 @@ class GuestRxQueue {
   // Idempotent; a queue never started returns 0.
   uint16_t stop() noexcept;
   bool started() const noexcept { return started_; }
+  // Any thread: a new call eventfd (SET_VRING_CALL), see GuestNotifier::set_call_fd.
+  void set_call_fd(int fd) noexcept { notifier_.set_call_fd(fd); }
   bool resynced() const noexcept { return resynced_; }
 
-  // --- fast path: under the tx lock of the queue mapped to this ring ----------------------------
+  // --- fast path: under the tx lock of the queue mapped to this ring, only while started -------
   // Takes every reference in `batch` (leaves it empty); returns the frames delivered. Drops are
   // counted in `c` (TxFull: no buffers; Mtu / Invalid: see above). On a violation the rest of
   // the batch is counted Invalid and `v` is set.

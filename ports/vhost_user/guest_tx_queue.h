@@ -73,9 +73,11 @@ class GuestTxQueue final : public BufferOwner {
   // (GET_VRING_BASE). Does not signal the guest. Idempotent; a queue never started returns 0.
   uint16_t stop() noexcept;
   bool started() const noexcept { return started_; }
+  // Any thread: a new call eventfd (SET_VRING_CALL), see GuestNotifier::set_call_fd.
+  void set_call_fd(int fd) noexcept { notifier_.set_call_fd(fd); }
   bool resynced() const noexcept { return resynced_; }
 
-  // --- fast path: the worker owning the queue ----------------------------------------------------
+  // --- fast path: the worker owning the queue, only while started -------------------------------
   // Appends up to batch.room() frames (in_port = cfg.port, one reference each, lent: valid until
   // the worker's next quiescent point); returns how many. Dropped frames are counted in `c`. On
   // a violation stops, sets `v`, counts Invalid, returns the frames taken before it.

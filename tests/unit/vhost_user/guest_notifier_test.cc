@@ -152,6 +152,12 @@ TEST_F(NotifyTest, NoCallFdMeansNoSignal) {
   deliver(2);
   EXPECT_EQ(rx_.signals(), 0u);
   EXPECT_EQ(signals(), 0u);
+  rx_.set_call_fd(fd_);  // SET_VRING_CALL while the ring runs
+  deliver(1);
+  EXPECT_EQ(signals(), 1u);
+  rx_.set_call_fd(-1);
+  deliver(1);
+  EXPECT_EQ(signals(), 0u);
 }
 
 TEST_F(NotifyTest, GuestTxRingSignalsWhenItGivesBuffersBack) {
