@@ -3,7 +3,7 @@
 //
 // Model (the same as memif's RxRing, ports/memif/memif_ring.h): each frame's bytes stay in guest
 // memory; vsw describes them with vsw-private Packet headers (kPacketLent) that the guest never
-// sees. The header of avail position p is slot_[p & (size-1)] — indexed by ring position, not by
+// sees. The header of avail position p is slots_[p & (size-1)] — indexed by ring position, not by
 // the guest's head index, so a guest posting one head twice still gets two headers. A frame of
 // several guest buffers (a TSO super-frame: the header, the linear part, page fragments, or an
 // indirect table) is a Packet chain whose further segments take headers from a per-queue pool of
