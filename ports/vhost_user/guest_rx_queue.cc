@@ -35,6 +35,10 @@ Status GuestRxQueue::start(const GuestMemory* mem, const QueueConfig& cfg) {
   last_avail_ = resynced_ ? used_idx : cfg.last_avail;
   notifier_.start(cfg.call_fd, cfg.event_idx, avail_, used_, size_, last_avail_);
   hot_ = HotRegion{};
+  if (mem->size() != 0) {
+    const GuestRegion& r = mem->region(0);
+    hot_ = HotRegion{r.gpa, r.host, r.size};
+  }
   started_ = true;
   return ok();
 }
