@@ -61,6 +61,8 @@ class PortCounters {
 
   QueueCounters& rx(uint16_t q) noexcept { return rx_[q % kMaxQueues]; }
   QueueCounters& tx(uint16_t q) noexcept { return tx_[q % kMaxQueues]; }
+  const QueueCounters& rx(uint16_t q) const noexcept { return rx_[q % kMaxQueues]; }
+  const QueueCounters& tx(uint16_t q) const noexcept { return tx_[q % kMaxQueues]; }
 
   PortStats snapshot() const noexcept {
     PortStats s;
