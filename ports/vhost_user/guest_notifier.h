@@ -7,6 +7,8 @@
 //     (vring_need_event(used_event, new, old), old = used->idx at the previous decision, as
 //     Linux vhost and DPDK keep it); the first decision after a start always signals. The
 //     flags are ignored then (§2.6.7.2: "the device MUST ignore the lower bit of flags").
+// With NOTIFY_ON_EMPTY (virtio 1.1 §6.3 "Reserved Feature Bits", VIRTIO_F_NOTIFY_ON_EMPTY) the
+// guest is also signalled, whatever it suppressed, when vsw used every entry it had posted.
 // At most one eventfd write per call of notify(), i.e. per burst.
 //
 // Driver -> device (kicks): vsw polls its rings, so it asks the guest never to kick
@@ -30,10 +32,11 @@ namespace vsw::ports::vhost_user {
 
 class GuestNotifier {
  public:
-  void start(int call_fd, bool event_idx, virtio::VringAvail* avail, virtio::VringUsed* used,
-             uint16_t size, uint16_t last_avail) noexcept {
+  void start(int call_fd, bool event_idx, bool notify_on_empty, virtio::VringAvail* avail,
+             virtio::VringUsed* used, uint16_t size, uint16_t last_avail) noexcept {
     call_fd_.store(call_fd, std::memory_order_relaxed);
     event_idx_ = event_idx;
+    notify_on_empty_ = notify_on_empty;
     avail_ = avail;
     used_event_ = virtio::used_event_field(avail, size);
     avail_event_ = virtio::avail_event_field(used, size);
@@ -71,6 +74,7 @@ class GuestNotifier {
     } else {
       want = (virtio::load_relaxed(&avail_->flags) & virtio::kAvailFlagNoInterrupt) == 0;
     }
+    if (!want && notify_on_empty_) want = virtio::load_acquire(&avail_->idx) == new_used;
     if (!want) return;
     const uint64_t one = 1;
     // The one system call of the fast path. EAGAIN (counter saturated) means the guest has not
@@ -86,6 +90,7 @@ class GuestNotifier {
  private:
   std::atomic<int> call_fd_{-1};
   bool event_idx_ = false;
+  bool notify_on_empty_ = false;
   bool signalled_valid_ = false;
   uint16_t signalled_ = 0;  // used->idx at the previous EVENT_IDX decision
   virtio::VringAvail* avail_ = nullptr;

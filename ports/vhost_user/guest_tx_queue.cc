@@ -82,7 +82,8 @@ Status GuestTxQueue::start(const GuestMemory* mem, const QueueConfig& cfg) {
   const uint16_t used_idx = virtio::load_acquire(&used_->idx);
   resynced_ = used_idx != cfg.last_avail;
   last_avail_ = last_used_ = resynced_ ? used_idx : cfg.last_avail;
-  notifier_.start(cfg.call_fd, cfg.event_idx, avail_, used_, size_, last_avail_);
+  notifier_.start(cfg.call_fd, cfg.event_idx, cfg.notify_on_empty, avail_, used_, size_,
+                  last_avail_);
   hot_ = HotRegion{};
   if (mem->size() != 0) {
     const GuestRegion& r = mem->region(0);
