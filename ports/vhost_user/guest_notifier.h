@@ -7,7 +7,7 @@
 //     (vring_need_event(used_event, new, old), old = used->idx at the previous decision, as
 //     Linux vhost and DPDK keep it); the first decision after a start always signals. The
 //     flags are ignored then (§2.6.7.2: "the device MUST ignore the lower bit of flags").
-// With NOTIFY_ON_EMPTY (virtio 1.1 §6.3 "Reserved Feature Bits", VIRTIO_F_NOTIFY_ON_EMPTY) the
+// With NOTIFY_ON_EMPTY (virtio 1.1 §6.3 "Legacy Interface: Reserved Feature Bits") the
 // guest is also signalled, whatever it suppressed, when vsw used every entry it had posted.
 // At most one eventfd write per call of notify(), i.e. per burst.
 //
