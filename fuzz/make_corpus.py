@@ -143,6 +143,67 @@ def memif_ring():
           + struct.pack("<BBH", HEAD_C2S, 0, 1) + op_receive())
 
 
+# --- vhost-user rings (fuzz/vhost_ring_fuzz.cc op codes) ------------------------------------------
+(V_SEND, V_RAW_TX, V_TX_AVAIL, V_RECEIVE, V_RELEASE, V_POST_RX, V_RAW_RX, V_RX_AVAIL, V_TRANSMIT,
+ V_SCRIBBLE, V_FORWARD, V_RESTART) = range(12)
+F_HDR10, F_MRG, F_INDIRECT, F_EVENT_IDX, F_HOST_OFFLOADS, F_GUEST_OFFLOADS, F_NO_POOL = (
+    1, 2, 4, 8, 16, 32, 64)
+GPA_BASE = 0x40000000
+
+
+def vhost_header(log2, features):
+    return struct.pack("<BB", log2 - 1, features)
+
+
+def v_send(length, layout=0, vflags=0, gso=0, gso_size=0, csum_start=0, csum_offset=0, piece=None):
+    out = struct.pack("<BHBBBHHH", V_SEND, length, layout, vflags, gso, gso_size, csum_start,
+                      csum_offset)
+    if layout % 4 >= 2:
+        out += struct.pack("<B", piece if piece is not None else 8)  # pieces of 1 + 8 * piece bytes
+    return out
+
+
+def v_post_rx(n, cap, layout=0):
+    return struct.pack("<BBHB", V_POST_RX, n, cap - 1, layout)
+
+
+def v_transmit(frames):  # frames: [(length, segment, meta)]
+    out = struct.pack("<BB", V_TRANSMIT, len(frames) - 1)
+    for length, seg, meta in frames:
+        out += struct.pack("<HHB", length - 1, seg - 1, meta)
+    return out
+
+
+def v_raw(op, slot, addr, length, flags, nxt, near=1):
+    return struct.pack("<BBQIHHB", op, slot, addr, length, flags, nxt, near)
+
+
+def vhost_ring():
+    write("vhost_ring_fuzz", "tx-lend-forward", vhost_header(8, F_MRG | F_INDIRECT | F_EVENT_IDX)
+          + v_post_rx(64, 2048) + v_send(64) + v_send(1500, 1) + v_send(600, 5)
+          + struct.pack("<BB", V_RECEIVE, 0) + bytes([V_FORWARD])
+          + struct.pack("<BB", V_RECEIVE, 0) + struct.pack("<BB", V_RELEASE, 0))
+    write("vhost_ring_fuzz", "tx-chains-offloads", vhost_header(6, F_INDIRECT | F_HOST_OFFLOADS)
+          + v_send(3000, 2, piece=50) + v_send(2000, 6, piece=20)
+          + v_send(1000, 0, vflags=1, csum_start=34, csum_offset=16)
+          + v_send(100, 3, piece=1) + struct.pack("<BB", V_RECEIVE, 3)
+          + struct.pack("<BB", V_RELEASE, 1) + struct.pack("<BB", V_RESTART, 0)
+          + struct.pack("<BB", V_RECEIVE, 0))
+    write("vhost_ring_fuzz", "rx-mergeable-offloads", vhost_header(5, F_MRG | F_GUEST_OFFLOADS)
+          + v_post_rx(16, 1536) + v_post_rx(4, 1536, 1)
+          + v_transmit([(64, 64, 0), (4000, 1000, 0x05 | 0x08), (1514, 1514, 0x01), (9000, 2000, 2)])
+          + struct.pack("<BB", V_RESTART, 1) + v_transmit([(60, 60, 0)]))
+    write("vhost_ring_fuzz", "rx-legacy-readonly", vhost_header(4, F_HDR10)
+          + v_post_rx(2, 200) + v_post_rx(2, 2048, 4)
+          + v_transmit([(100, 100, 0), (150, 50, 0), (64, 64, 0)])
+          + struct.pack("<BB", V_RESTART, 1) + v_post_rx(1, 2048) + v_transmit([(64, 64, 0)]))
+    write("vhost_ring_fuzz", "tx-hostile-desc", vhost_header(4, F_INDIRECT)
+          + v_send(64) + v_raw(V_RAW_TX, 1, 0, 20, 1, 1) + struct.pack("<BBHH", V_TX_AVAIL, 2, 1, 1)
+          + struct.pack("<BB", V_RECEIVE, 0) + struct.pack("<BB", V_RESTART, 0)
+          + v_raw(V_RAW_TX, 2, 0x1FFF0, 64, 4, 0) + struct.pack("<BBHH", V_TX_AVAIL, 2, 2, 2)
+          + struct.pack("<BB", V_RECEIVE, 0))
+
+
 # --- JSON-RPC lines (docs/rpc.md) ----------------------------------------------------------------
 def rpc(id_, method, params=None):
     r = {"jsonrpc": "2.0", "id": id_, "method": method}
@@ -324,6 +385,7 @@ def vhost_message():
 
 memif_message()
 memif_ring()
+vhost_ring()
 jsonrpc_line()
 topology_file()
 virtio_net_hdr()

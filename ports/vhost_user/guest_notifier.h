@@ -7,6 +7,8 @@
 //     (vring_need_event(used_event, new, old), old = used->idx at the previous decision, as
 //     Linux vhost and DPDK keep it); the first decision after a start always signals. The
 //     flags are ignored then (§2.6.7.2: "the device MUST ignore the lower bit of flags").
+// With NOTIFY_ON_EMPTY (virtio 1.1 §6.3 "Legacy Interface: Reserved Feature Bits") the
+// guest is also signalled, whatever it suppressed, when vsw used every entry it had posted.
 // At most one eventfd write per call of notify(), i.e. per burst.
 //
 // Driver -> device (kicks): vsw polls its rings, so it asks the guest never to kick
@@ -30,10 +32,11 @@ namespace vsw::ports::vhost_user {
 
 class GuestNotifier {
  public:
-  void start(int call_fd, bool event_idx, virtio::VringAvail* avail, virtio::VringUsed* used,
-             uint16_t size, uint16_t last_avail) noexcept {
-    call_fd_ = call_fd;
+  void start(int call_fd, bool event_idx, bool notify_on_empty, virtio::VringAvail* avail,
+             virtio::VringUsed* used, uint16_t size, uint16_t last_avail) noexcept {
+    call_fd_.store(call_fd, std::memory_order_relaxed);
     event_idx_ = event_idx;
+    notify_on_empty_ = notify_on_empty;
     avail_ = avail;
     used_event_ = virtio::used_event_field(avail, size);
     avail_event_ = virtio::avail_event_field(used, size);
@@ -44,6 +47,11 @@ class GuestNotifier {
     consumed(last_avail);
   }
 
+  // Any thread (SET_VRING_CALL while the ring runs: QEMU replaces the call fd several times).
+  // The fast path may still write the previous fd until its next quiescent point: close that
+  // one only after the workers' grace period. -1: the guest polls.
+  void set_call_fd(int fd) noexcept { call_fd_.store(fd, std::memory_order_relaxed); }
+
   // vsw consumed the avail entries before `last_avail`: keep kicks suppressed.
   void consumed(uint16_t last_avail) noexcept {
     if (event_idx_) virtio::store_relaxed(avail_event_, static_cast<uint16_t>(last_avail - 1));
@@ -51,7 +59,8 @@ class GuestNotifier {
 
   // used->idx was just stored (release) as `new_used`: signal the guest if it wants it.
   void notify(uint16_t new_used) noexcept {
-    if (call_fd_ < 0) return;
+    const int fd = call_fd_.load(std::memory_order_relaxed);
+    if (fd < 0) return;
     // The store of used->idx must be visible before the guest's flags/used_event are read: a
     // guest re-enabling notifications writes used_event, then re-reads used->idx (virtio 1.1
     // §2.6.7: the full barrier both sides need so that one of them sees the other's update).
@@ -65,11 +74,12 @@ class GuestNotifier {
     } else {
       want = (virtio::load_relaxed(&avail_->flags) & virtio::kAvailFlagNoInterrupt) == 0;
     }
+    if (!want && notify_on_empty_) want = virtio::load_acquire(&avail_->idx) == new_used;
     if (!want) return;
     const uint64_t one = 1;
     // The one system call of the fast path. EAGAIN (counter saturated) means the guest has not
     // read the previous signals yet: it will see this one's entries anyway.
-    if (::write(call_fd_, &one, sizeof one) == sizeof one) {
+    if (::write(fd, &one, sizeof one) == sizeof one) {
       signals_.store(signals_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
   }
@@ -78,8 +88,9 @@ class GuestNotifier {
   uint64_t signals() const noexcept { return signals_.load(std::memory_order_relaxed); }
 
  private:
-  int call_fd_ = -1;
+  std::atomic<int> call_fd_{-1};
   bool event_idx_ = false;
+  bool notify_on_empty_ = false;
   bool signalled_valid_ = false;
   uint16_t signalled_ = 0;  // used->idx at the previous EVENT_IDX decision
   virtio::VringAvail* avail_ = nullptr;

@@ -33,7 +33,13 @@ Status GuestRxQueue::start(const GuestMemory* mem, const QueueConfig& cfg) {
   const uint16_t used_idx = virtio::load_acquire(&used_->idx);
   resynced_ = used_idx != cfg.last_avail;
   last_avail_ = resynced_ ? used_idx : cfg.last_avail;
-  notifier_.start(cfg.call_fd, cfg.event_idx, avail_, used_, size_, last_avail_);
+  notifier_.start(cfg.call_fd, cfg.event_idx, cfg.notify_on_empty, avail_, used_, size_,
+                  last_avail_);
+  hot_ = HotRegion{};
+  if (mem->size() != 0) {
+    const GuestRegion& r = mem->region(0);
+    hot_ = HotRegion{r.gpa, r.host, r.size};
+  }
   started_ = true;
   return ok();
 }
@@ -140,6 +146,16 @@ GuestRxQueue::Delivery GuestRxQueue::deliver(const Packet& src, uint16_t cur, ui
 }
 
 uint16_t GuestRxQueue::transmit(PacketBatch& batch, QueueCounters& c, Violation& v) noexcept {
+  if (guest_csum_) {
+    return hdr_len_ == 12 ? transmit_for<12, true>(batch, c, v) : transmit_for<10, true>(batch, c, v);
+  }
+  return hdr_len_ == 12 ? transmit_for<12, false>(batch, c, v) : transmit_for<10, false>(batch, c, v);
+}
+
+// The header length and GUEST_CSUM as constants of the fast loop: fewer live values, no
+// register spills.
+template <uint32_t kHdr, bool kGuestCsum>
+uint16_t GuestRxQueue::transmit_for(PacketBatch& batch, QueueCounters& c, Violation& v) noexcept {
   const uint16_t n_pkts = batch.size();
   if (n_pkts == 0) return 0;
   const uint16_t avail_idx = virtio::load_acquire(&avail_->idx);
@@ -152,29 +168,31 @@ uint16_t GuestRxQueue::transmit(PacketBatch& batch, QueueCounters& c, Violation&
     return 0;
   }
   // Locals, not members, in the loop: stores into guest memory could alias them.
-  const GuestMemory* const mem = mem_;
+  const GuestMemory& mem = *mem_;
+  uint64_t hot_gpa = hot_.gpa;  // hot_region.h, as scalars: no spills
+  std::byte* hot_host = hot_.host;
+  uint64_t hot_size = hot_.size;
   const VringDesc* const desc = desc_;
   const uint16_t* const avail_ring = avail_->ring;
   VringUsedElem* const used_ring = used_->ring;
   const uint32_t mask = mask_;
   const uint32_t ring_size = size_;
-  const uint32_t hdr = hdr_len_;
+  constexpr uint32_t hdr = kHdr;
   // The header of an ordinary frame: zero, num_buffers = 1 when the header has the field
   // (§5.1.6.4.1, with or without MRG_RXBUF), written as 8 zero bytes and the 4 bytes ending at
   // hdr_len (for 10 bytes: csum_start/csum_offset 0; for 12: csum_offset 0, num_buffers 1).
   const uint64_t hdr_head = 0;
-  const uint32_t hdr_tail = hdr == 12 ? 0x00010000u : 0u;
+  constexpr uint32_t hdr_tail = hdr == 12 ? 0x00010000u : 0u;
   // Frames the fast loop takes: no GSO (gso_type, the high byte), no partial checksum, and no
   // DATA_VALID to pass on (only a guest with GUEST_CSUM is told). Packet::offload_bits() plus
   // that bit, as one 16-bit test of flags and gso_type.
-  const uint16_t slow_bits = static_cast<uint16_t>(
-      0xFF00u | kPacketNeedsCsum | (guest_csum_ ? kPacketCsumValid : 0));
+  constexpr uint16_t slow_bits = static_cast<uint16_t>(
+      0xFF00u | kPacketNeedsCsum | (kGuestCsum ? kPacketCsumValid : 0));
   Packet* const* const first = batch.data();
   Packet* const* const last = first + n_pkts;
   Packet* const* it = first;
   uint16_t cur = last_avail_;
   uint64_t bytes = 0;
-  uint32_t drops[static_cast<size_t>(DropReason::Count)] = {};
   uint32_t dropped = 0;  // frames dropped one by one (not for lack of room)
   // The release test folded into the copy loop (as memif's TxRing): zero while every frame so
   // far was a sole segment of the first frame's owner.
@@ -187,9 +205,9 @@ uint16_t GuestRxQueue::transmit(PacketBatch& batch, QueueCounters& c, Violation&
                                    ring_size - slot0});
     if (run == 0) break;  // no posted buffer left
     Packet* const* const run_end = it + run;
-    uint32_t slot = slot0;
-#pragma GCC unroll 2
-    for (; it != run_end; ++it, ++slot) {
+    const uint16_t* a = avail_ring + slot0;
+    VringUsedElem* u = used_ring + slot0;
+    for (; it != run_end; ++it, ++a, ++u) {
       // The checks of deliver() for this shape, each value read once: one segment, no offload;
       // head < size; flags exactly WRITE (no NEXT, no INDIRECT); header + frame fit the buffer;
       // the bytes written inside one region.
@@ -197,29 +215,37 @@ uint16_t GuestRxQueue::transmit(PacketBatch& batch, QueueCounters& c, Violation&
       uint16_t offload;
       std::memcpy(&offload, &src->flags, sizeof offload);  // flags, gso_type (packet.h)
       if ((reinterpret_cast<uintptr_t>(src->next) | (offload & slow_bits)) != 0) break;
-      const uint16_t head = virtio::load_relaxed(&avail_ring[slot]);
+      const uint16_t head = virtio::load_relaxed(a);
       if (head >= ring_size) [[unlikely]] break;
       const VringDesc d = virtio::load_desc(&desc[head]);
       const uint32_t len = src->len;
       const uint32_t total = hdr + len;
       if (d.flags != kDescFlagWrite || d.len < total) [[unlikely]] break;
-      std::byte* const dst = mem->translate(d.addr, total);
-      if (dst == nullptr) [[unlikely]] break;
+      uint64_t off = d.addr - hot_gpa;  // huge when addr < hot_gpa
+      if (off > hot_size || total > hot_size - off) [[unlikely]] {
+        const HotRegion r = HotRegion::find(mem, d.addr, total);
+        if (r.host == nullptr) break;
+        hot_gpa = r.gpa;
+        hot_size = r.size;
+        hot_host = r.host;
+        off = d.addr - hot_gpa;
+      }
+      std::byte* const dst = hot_host + off;
       std::memcpy(dst, &hdr_head, sizeof hdr_head);
       std::memcpy(dst + hdr - sizeof hdr_tail, &hdr_tail, sizeof hdr_tail);
       copy_frame_bytes(dst + hdr, src->data(), len);
-      used_ring[slot] = VringUsedElem{head, total};  // published with used->idx below
+      *u = VringUsedElem{head, total};  // published with used->idx below
       not_sole |= PacketBatch::sole_segment_bits(src, owner0);
       bytes += len;
     }
-    cur = static_cast<uint16_t>(cur + (slot - slot0));
+    cur = static_cast<uint16_t>(cur + (a - (avail_ring + slot0)));
     if (it == run_end) continue;
     // Chains, offloads, several buffers, or a check that failed (redone there).
     not_sole = 1;  // a frame outside the fast loop: release_all() decides
     const Delivery r = deliver(**it, cur, avail_idx, v);
     if (r.outcome == Outcome::Broken || r.outcome == Outcome::NoRoom) break;
     if (r.outcome == Outcome::Dropped) {
-      ++drops[static_cast<size_t>(r.drop)];
+      c.drop(r.drop);  // the general path counts as it goes: drops are rare
       ++dropped;
     } else {
       cur = static_cast<uint16_t>(cur + r.buffers);
@@ -227,6 +253,7 @@ uint16_t GuestRxQueue::transmit(PacketBatch& batch, QueueCounters& c, Violation&
     }
     ++it;
   }
+  hot_ = HotRegion{hot_gpa, hot_host, hot_size};
   if (cur != last_avail_) {
     last_avail_ = cur;
     // virtio 1.1 §2.6.8.2: the entries (and the bytes they describe) before the index.
@@ -238,9 +265,6 @@ uint16_t GuestRxQueue::transmit(PacketBatch& batch, QueueCounters& c, Violation&
   const uint16_t unsent = static_cast<uint16_t>(last - it);
   if (unsent != 0) {
     c.drop(v != Violation::None ? DropReason::Invalid : DropReason::TxFull, unsent);
-  }
-  for (size_t i = 0; i < std::size(drops); ++i) {
-    if (drops[i] != 0) [[unlikely]] c.drop(static_cast<DropReason>(i), drops[i]);
   }
   c.packets.add(sent);
   c.bytes.add(bytes);

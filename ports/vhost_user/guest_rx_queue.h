@@ -37,6 +37,7 @@
 #include "ports/vhost_user/desc_chain.h"
 #include "ports/vhost_user/guest_memory.h"
 #include "ports/vhost_user/guest_notifier.h"
+#include "ports/vhost_user/hot_region.h"
 #include "ports/vhost_user/queue_config.h"
 
 namespace vsw::ports::vhost_user {
@@ -55,9 +56,11 @@ class GuestRxQueue {
   // Idempotent; a queue never started returns 0.
   uint16_t stop() noexcept;
   bool started() const noexcept { return started_; }
+  // Any thread: a new call eventfd (SET_VRING_CALL), see GuestNotifier::set_call_fd.
+  void set_call_fd(int fd) noexcept { notifier_.set_call_fd(fd); }
   bool resynced() const noexcept { return resynced_; }
 
-  // --- fast path: under the tx lock of the queue mapped to this ring ----------------------------
+  // --- fast path: under the tx lock of the queue mapped to this ring, only while started -------
   // Takes every reference in `batch` (leaves it empty); returns the frames delivered. Drops are
   // counted in `c` (TxFull: no buffers; Mtu / Invalid: see above). On a violation the rest of
   // the batch is counted Invalid and `v` is set.
@@ -69,6 +72,8 @@ class GuestRxQueue {
   uint16_t size() const noexcept { return size_; }
 
  private:
+  template <uint32_t kHdr, bool kGuestCsum>
+  uint16_t transmit_for(PacketBatch& batch, QueueCounters& c, Violation& v) noexcept;
   enum class Outcome : uint8_t { Delivered, Dropped, NoRoom, Broken };
   struct Delivery {
     Outcome outcome = Outcome::Broken;
@@ -96,6 +101,7 @@ class GuestRxQueue {
   bool resynced_ = false;
   uint16_t last_avail_ = 0;  // next avail entry to fill; == used->idx after every transmit()
   GuestNotifier notifier_;
+  HotRegion hot_;  // the fast loop's region cache (hot_region.h), reset by start()
 };
 
 }  // namespace vsw::ports::vhost_user

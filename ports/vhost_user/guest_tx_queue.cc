@@ -82,7 +82,13 @@ Status GuestTxQueue::start(const GuestMemory* mem, const QueueConfig& cfg) {
   const uint16_t used_idx = virtio::load_acquire(&used_->idx);
   resynced_ = used_idx != cfg.last_avail;
   last_avail_ = last_used_ = resynced_ ? used_idx : cfg.last_avail;
-  notifier_.start(cfg.call_fd, cfg.event_idx, avail_, used_, size_, last_avail_);
+  notifier_.start(cfg.call_fd, cfg.event_idx, cfg.notify_on_empty, avail_, used_, size_,
+                  last_avail_);
+  hot_ = HotRegion{};
+  if (mem->size() != 0) {
+    const GuestRegion& r = mem->region(0);
+    hot_ = HotRegion{r.gpa, r.host, r.size};
+  }
   started_ = true;
   return ok();
 }
@@ -112,6 +118,13 @@ void GuestTxQueue::release_bulk(Packet* const* pkts, uint16_t n) noexcept {
 }
 
 void GuestTxQueue::publish() noexcept {
+  if (offload_dirty_) {
+    // Slot headers take_frame() gave offload metadata, all released now: back to the constant
+    // state the fast loop relies on. Their positions cannot be taken again before this: a
+    // position is reused only `size` entries later, which needs a publish first.
+    for (uint16_t i = last_used_; i != last_avail_; ++i) reset_lent_offload(&slots_[i & mask_]);
+    offload_dirty_ = false;
+  }
   last_used_ = last_avail_;
   // The used entries written when the frames were taken become visible before the index
   // (virtio 1.1 §2.6.8.2: the device writes the ring entry, then updates idx).
@@ -186,6 +199,7 @@ GuestTxQueue::Taken GuestTxQueue::build_frame(Packet* head, PieceCursor cur, uin
   }
   // The header was copied out of guest memory before this; import_vnet parses the frame's own
   // headers in the first segment (a mempool copy for every super-frame).
+  if (!copy_head && (h.flags | h.gso_type) != 0) offload_dirty_ = true;
   if ((h.flags | h.gso_type) != 0 && vnet::import_vnet(h, *frame) != vnet::ImportStatus::Ok) {
     if (copy_head) release_packet(frame);
     t.lent = 0;
@@ -258,6 +272,14 @@ GuestTxQueue::Taken GuestTxQueue::take_frame(uint32_t slot, Violation& v) noexce
 
 uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, QueueCounters& c,
                                      Violation& v) noexcept {
+  return hdr_len_ == 12 ? receive_burst_for<12>(avail_idx, batch, c, v)
+                        : receive_burst_for<10>(avail_idx, batch, c, v);
+}
+
+// The header length as a constant of the fast loop: fewer live values, no register spills.
+template <uint32_t kHdr>
+uint16_t GuestTxQueue::receive_burst_for(uint16_t avail_idx, PacketBatch& batch,
+                                         QueueCounters& c, Violation& v) noexcept {
   // Give back everything taken so far once nothing lent from it is held.
   if (outstanding_ == 0 && last_used_ != last_avail_) publish();
   // vhost-user.md §8: the guest may have at most `size` entries not yet used, and may not take
@@ -271,15 +293,35 @@ uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, Que
   }
   // Everything the loop updates lives in locals: stores into Packet headers or guest memory
   // could otherwise alias members and force reloads on every frame.
-  const GuestMemory* const mem = mem_;
+  const GuestMemory& mem = *mem_;
+  uint64_t hot_gpa = hot_.gpa;  // hot_region.h, as scalars: no spills
+  std::byte* hot_host = hot_.host;
+  uint64_t hot_size = hot_.size;
+  // [addr, addr + len) inside one region: the hot one, else looked up (and made hot).
+  auto translate = [&](uint64_t addr, uint64_t len) -> std::byte* {
+    uint64_t off = addr - hot_gpa;  // huge when addr < hot_gpa
+    if (off > hot_size || len > hot_size - off) [[unlikely]] {
+      const HotRegion r = HotRegion::find(mem, addr, len);
+      if (r.host == nullptr) return nullptr;
+      hot_gpa = r.gpa;
+      hot_size = r.size;
+      hot_host = r.host;
+      off = addr - hot_gpa;
+    }
+    // A hit is inside a mapped region, never null (len > 0 on every call here, and start()
+    // makes a real region hot): tells the compiler, so a hit skips the null test.
+    std::byte* const host = hot_host + off;
+    if (host == nullptr) __builtin_unreachable();
+    return host;
+  };
   const VringDesc* const desc = desc_;
   const uint16_t* const avail_ring = avail_->ring;
   VringUsedElem* const used_ring = used_->ring;
   Packet* const slots = slots_.get();
   const uint32_t mask = mask_;
   const uint32_t ring_size = size_;
-  const uint32_t hdr = hdr_len_;
-  const uint32_t min_len = hdr + kMinGuestFrameBytes;
+  constexpr uint32_t hdr = kHdr;
+  constexpr uint32_t min_len = hdr + kMinGuestFrameBytes;
   constexpr uint32_t kFastExtra = kMaxGuestFrameBytes - kMinGuestFrameBytes;
   Packet** const out = batch.data() + batch.size();
   const uint16_t room = batch.room();
@@ -287,7 +329,6 @@ uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, Que
   uint16_t taken = 0;
   uint32_t lent = 0;
   uint64_t bytes = 0;
-  uint32_t drops[static_cast<size_t>(DropReason::Count)] = {};
   for (;;) {
     // A run of published entries, fitting the batch and before the end of the ring (so the inner
     // loop walks slots without wrapping), taken while each is a one-descriptor frame without
@@ -296,54 +337,96 @@ uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, Que
     const uint32_t run = std::min({static_cast<uint32_t>(static_cast<uint16_t>(avail_idx - cur)),
                                    static_cast<uint32_t>(room - taken), ring_size - slot0});
     if (run == 0) break;
-    const uint32_t end = slot0 + run;
-    uint32_t slot = slot0;
+    const uint16_t* const a0 = avail_ring + slot0;
+    const uint16_t* const a_end = a0 + run;
+    const uint16_t* a = a0;
+    Packet* p = slots + slot0;
+    VringUsedElem* u = used_ring + slot0;
     Packet** o = out + taken;
-#pragma GCC unroll 2
-    for (; slot != end; ++slot) {
+    for (; a != a_end; ++a, ++p, ++u) {
       // The checks of take_frame() for this shape (vhost-user.md §8), each value read once:
       // head < size; flags 0 (no NEXT, INDIRECT or WRITE); hdr_len + 14 <= len <= hdr_len +
       // 65535 (one compare); [addr, addr + len) inside one region; the virtio-net header's
       // flags and gso_type zero (one 16-bit load: no offload, nothing else in it matters).
-      const uint16_t head = virtio::load_relaxed(&avail_ring[slot]);
+      const uint16_t head = virtio::load_relaxed(a);
       if (head >= ring_size) [[unlikely]] break;
       const VringDesc d = virtio::load_desc(&desc[head]);
-      if (d.flags != 0 || d.len - min_len > kFastExtra) [[unlikely]] break;
-      std::byte* const host = mem->translate(d.addr, d.len);
-      if (host == nullptr) [[unlikely]] break;
-      uint16_t offload;  // flags and gso_type of the guest's header, any alignment
-      std::memcpy(&offload, host, sizeof offload);
-      if (offload != 0) [[unlikely]] break;
-      // Constant fields were set at start; next is nullptr whenever a header is not lent.
-      Packet* const p = slots + slot;
-      const uint32_t len = d.len - hdr;
-      p->base = host + hdr;
+      std::byte* base;
+      uint32_t len;
+      if (d.flags == 0) [[likely]] {
+        // Header and frame in one descriptor.
+        if (d.len - min_len > kFastExtra) [[unlikely]] break;
+        std::byte* const host = translate(d.addr, d.len);
+        if (host == nullptr) [[unlikely]] break;
+        uint16_t offload;  // flags and gso_type of the guest's header, any alignment
+        std::memcpy(&offload, host, sizeof offload);
+        if (offload != 0) [[unlikely]] break;
+        base = host + hdr;
+        len = d.len - hdr;
+      } else {
+        // The header alone (NEXT, exactly hdr_len bytes), then the frame in one descriptor
+        // (flags 0, 14 <= len <= 65535): Linux when the headers are cloned, as a chain of two
+        // (next < size) or, with INDIRECT_DESC, as a table of two (entry 0 -> 1).
+        VringDesc hd;
+        VringDesc d2;
+        if (d.flags == virtio::kDescFlagNext) {
+          if (d.next >= ring_size) break;
+          hd = d;
+          d2 = virtio::load_desc(&desc[d.next]);
+        } else {
+          if (d.flags != virtio::kDescFlagIndirect || d.len != 2 * sizeof(VringDesc) ||
+              !indirect_) {
+            break;
+          }
+          const std::byte* const table = translate(d.addr, d.len);
+          if (table == nullptr) break;
+          hd = virtio::load_desc_unaligned(table);
+          d2 = virtio::load_desc_unaligned(table + sizeof(VringDesc));
+          if (hd.flags != virtio::kDescFlagNext || hd.next != 1) break;
+        }
+        if (hd.len != hdr || d2.flags != 0 || d2.len - kMinGuestFrameBytes > kFastExtra) break;
+        const std::byte* const h = translate(hd.addr, hdr);
+        std::byte* const host = translate(d2.addr, d2.len);
+        if (h == nullptr || host == nullptr) [[unlikely]] break;
+        uint16_t offload;
+        std::memcpy(&offload, h, sizeof offload);
+        if (offload != 0) [[unlikely]] break;
+        base = host;
+        len = d2.len;
+      }
+      // Constant fields were set at start; next is nullptr whenever a header is not lent, and
+      // the offload word is kPacketLent/None (publish() resets what take_frame() set).
+      p->base = base;
       p->buf_len = len;
       p->len = static_cast<uint16_t>(len);
       p->frame_len = len;
       p->refs.store(1, std::memory_order_relaxed);
-      reset_lent_offload(p);
-      used_ring[slot] = VringUsedElem{head, 0};  // published with used->idx, after the release
+      // {id = head, len = 0} as one 8-byte store (the entry is 4-aligned: memcpy); published
+      // with used->idx, after the release.
+      const uint64_t elem = head;
+      std::memcpy(u, &elem, sizeof elem);
       *o++ = p;
       bytes += len;
     }
-    const uint32_t k = slot - slot0;
+    const uint32_t k = static_cast<uint32_t>(a - a0);
+    const uint32_t slot = slot0 + k;
     cur = static_cast<uint16_t>(cur + k);
     taken = static_cast<uint16_t>(taken + k);
     lent += k;
-    if (slot == end) continue;
-    // Chained, indirect, offloads, a runt or something invalid: the general path, one frame.
+    if (a == a_end) continue;
+    // Longer chains, offloads, a runt or something invalid: the general path, one frame.
     const Taken t = take_frame(slot, v);
     if (v != Violation::None) break;
     ++cur;
     if (t.frame == nullptr) {
-      ++drops[static_cast<size_t>(t.drop)];
+      c.drop(t.drop);  // the general path counts as it goes: drops are rare
       continue;
     }
     out[taken++] = t.frame;
     lent += t.lent;
     bytes += t.frame->frame_len;
   }
+  hot_ = HotRegion{hot_gpa, hot_host, hot_size};
   if (cur != last_avail_) {
     last_avail_ = cur;
     notifier_.consumed(cur);
@@ -353,9 +436,6 @@ uint16_t GuestTxQueue::receive_burst(uint16_t avail_idx, PacketBatch& batch, Que
   // Nothing of it lent (all dropped or copied): give it back now rather than at the next poll.
   if (outstanding_ == 0 && last_used_ != last_avail_) publish();
   if (v != Violation::None) [[unlikely]] c.drop(DropReason::Invalid);
-  for (size_t r = 0; r < std::size(drops); ++r) {
-    if (drops[r] != 0) [[unlikely]] c.drop(static_cast<DropReason>(r), drops[r]);
-  }
   c.packets.add(taken);
   c.bytes.add(bytes);
   return taken;

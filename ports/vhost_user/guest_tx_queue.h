@@ -3,7 +3,7 @@
 //
 // Model (the same as memif's RxRing, ports/memif/memif_ring.h): each frame's bytes stay in guest
 // memory; vsw describes them with vsw-private Packet headers (kPacketLent) that the guest never
-// sees. The header of avail position p is slot_[p & (size-1)] — indexed by ring position, not by
+// sees. The header of avail position p is slots_[p & (size-1)] — indexed by ring position, not by
 // the guest's head index, so a guest posting one head twice still gets two headers. A frame of
 // several guest buffers (a TSO super-frame: the header, the linear part, page fragments, or an
 // indirect table) is a Packet chain whose further segments take headers from a per-queue pool of
@@ -22,7 +22,9 @@
 // kHeadCopyBytes are copied into a mempool buffer that heads the chain (queue_config.h).
 //
 // Fast loop: a frame in one descriptor (header + data, VERSION_1 / ANY_LAYOUT), no offload,
-// checked exactly like the general path; anything else goes to take_frame().
+// checked exactly like the general path, and the header in its own descriptor before one data
+// descriptor (Linux when the headers are cloned), as a chain of two or a two-entry indirect
+// table; anything else goes to take_frame().
 //
 // Untrusted guest: every value read from guest memory is read once into a local and checked
 // (desc_chain.h lists the checks); a violation stops the burst, sets `v`, counts Invalid, and
@@ -43,6 +45,7 @@
 #include "ports/vhost_user/desc_chain.h"
 #include "ports/vhost_user/guest_memory.h"
 #include "ports/vhost_user/guest_notifier.h"
+#include "ports/vhost_user/hot_region.h"
 #include "ports/vhost_user/piece_copy.h"
 #include "ports/vhost_user/queue_config.h"
 #include "ports/vnet/virtio_net_hdr.h"
@@ -70,9 +73,11 @@ class GuestTxQueue final : public BufferOwner {
   // (GET_VRING_BASE). Does not signal the guest. Idempotent; a queue never started returns 0.
   uint16_t stop() noexcept;
   bool started() const noexcept { return started_; }
+  // Any thread: a new call eventfd (SET_VRING_CALL), see GuestNotifier::set_call_fd.
+  void set_call_fd(int fd) noexcept { notifier_.set_call_fd(fd); }
   bool resynced() const noexcept { return resynced_; }
 
-  // --- fast path: the worker owning the queue ----------------------------------------------------
+  // --- fast path: the worker owning the queue, only while started -------------------------------
   // Appends up to batch.room() frames (in_port = cfg.port, one reference each, lent: valid until
   // the worker's next quiescent point); returns how many. Dropped frames are counted in `c`. On
   // a violation stops, sets `v`, counts Invalid, returns the frames taken before it.
@@ -100,6 +105,9 @@ class GuestTxQueue final : public BufferOwner {
                          Violation& v) noexcept;
 
  private:
+  template <uint32_t kHdr>
+  uint16_t receive_burst_for(uint16_t avail_idx, PacketBatch& batch, QueueCounters& c,
+                             Violation& v) noexcept;
   struct Taken {
     Packet* frame = nullptr;                // nullptr: dropped (or a violation)
     DropReason drop = DropReason::Invalid;  // why, when dropped
@@ -133,13 +141,16 @@ class GuestTxQueue final : public BufferOwner {
   PortId port_ = kNoPort;
   bool started_ = false;
   bool resynced_ = false;
+  bool offload_dirty_ = false;  // a slot header taken since the last publish() has offloads
   uint16_t last_avail_ = 0;   // next avail entry to take
   uint16_t last_used_ = 0;    // entries before this are published in used->idx
   uint32_t outstanding_ = 0;  // lent segments not yet released
   GuestNotifier notifier_;
-  // slot_[0..capacity_): one header per ring position, constant fields set at start (owner, slot,
-  // flags = kPacketLent, in_port, data_off 0, iova 0); receive sets base, lengths, refs and
-  // resets the offload word. next is nullptr whenever the header is not lent.
+  HotRegion hot_;  // the fast loop's region cache (hot_region.h), reset by start()
+  // slots_[0..capacity_): one header per ring position, constant fields set at start (owner,
+  // slot, flags = kPacketLent, gso_type None, in_port, data_off 0, iova 0); receive sets base,
+  // lengths and refs; take_frame() may set offloads, which publish() resets. next is nullptr
+  // whenever the header is not lent.
   std::unique_ptr<Packet[]> slots_;
   uint32_t capacity_ = 0;
   std::unique_ptr<Packet[]> chain_;           // kChainHeaders, slot = kChainSlot + index

@@ -71,6 +71,7 @@ struct QueueConfig {
   bool mrg_rxbuf = false;          // VIRTIO_NET_F_MRG_RXBUF
   bool event_idx = false;          // VIRTIO_RING_F_EVENT_IDX
   bool indirect = false;           // VIRTIO_RING_F_INDIRECT_DESC
+  bool notify_on_empty = false;    // VIRTIO_F_NOTIFY_ON_EMPTY: signal when every entry is used
   // Guest tx ring: the offloads the guest may ask for in its virtio-net header (what vsw offered
   // and the guest accepted); a header asking for another is dropped, counted Invalid.
   bool host_csum = false;          // VIRTIO_NET_F_CSUM: NEEDS_CSUM

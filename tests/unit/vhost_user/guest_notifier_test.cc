@@ -137,6 +137,26 @@ TEST_F(NotifyTest, EventIdxSignalsWhenUsedPassesUsedEvent) {
   EXPECT_EQ(signals(), 1u);
 }
 
+TEST_F(NotifyTest, NotifyOnEmptySignalsWhenEveryPostedEntryIsUsed) {
+  guest_ = std::make_unique<FakeGuest>(64);
+  QueueConfig cfg = guest_->config();
+  cfg.call_fd = fd_;
+  cfg.notify_on_empty = true;
+  ASSERT_TRUE(rx_.start(&guest_->memory(), cfg).has_value());
+  guest_->avail()->flags = virtio::kAvailFlagNoInterrupt;
+  guest_->post(guest_->chain({}, {2048}, kDescFlagWrite));  // one spare buffer stays posted
+  deliver(2);
+  EXPECT_EQ(signals(), 0u) << "suppressed, and a posted buffer is left";
+  Packet* p = nullptr;
+  ASSERT_EQ(pool_->alloc(&p, 1), 1);
+  p->len = p->frame_len = 64;
+  PacketBatch b;
+  b.push(p);
+  Violation v = Violation::None;
+  ASSERT_EQ(rx_.transmit(b, c_, v), 1);  // takes the spare: the ring is now empty
+  EXPECT_EQ(signals(), 1u);
+}
+
 TEST_F(NotifyTest, EventIdxKeepsAvailEventBehindTheConsumedEntries) {
   start(true);
   deliver(5);
@@ -151,6 +171,12 @@ TEST_F(NotifyTest, NoCallFdMeansNoSignal) {
   ASSERT_TRUE(rx_.start(&guest_->memory(), cfg).has_value());
   deliver(2);
   EXPECT_EQ(rx_.signals(), 0u);
+  EXPECT_EQ(signals(), 0u);
+  rx_.set_call_fd(fd_);  // SET_VRING_CALL while the ring runs
+  deliver(1);
+  EXPECT_EQ(signals(), 1u);
+  rx_.set_call_fd(-1);
+  deliver(1);
   EXPECT_EQ(signals(), 0u);
 }
 

@@ -192,6 +192,46 @@ TEST_F(GuestTxQueueTest, IndirectTable) {
   release_all();
 }
 
+TEST_F(GuestTxQueueTest, TwoEntryIndirectTableIsLentWhole) {
+  start();
+  const auto f = test_frame(300);
+  guest_->post(guest_->indirect(with_vnet_hdr(f), {12, 300}));
+  guest_->post(guest_->indirect(with_vnet_hdr(f), {12, 300}));
+  ASSERT_EQ(receive(), 2);
+  for (uint16_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(batch_[i]->next, nullptr);
+    EXPECT_TRUE(in_guest(batch_[i]));
+    EXPECT_EQ(bytes_of(batch_[i]), f);
+  }
+  release_all();
+  receive();
+  EXPECT_EQ(guest_->used_idx(), 2);
+}
+
+TEST_F(GuestTxQueueTest, HeaderInItsOwnDescriptorWithAChecksumOffload) {
+  start();
+  const auto f = test_frame(300);
+  guest_->post(guest_->chain(with_vnet_hdr(f, 12, vnet::kVnetFlagNeedsCsum, 0, 0, 34, 16), {12, 300}));
+  guest_->post(guest_->indirect(with_vnet_hdr(f, 12, vnet::kVnetFlagNeedsCsum, 0, 0, 34, 6), {12, 300}));
+  guest_->post(guest_->chain(with_vnet_hdr(f), {12, 300}));
+  ASSERT_EQ(receive(), 3);
+  EXPECT_TRUE(batch_[0]->needs_csum());
+  EXPECT_EQ(batch_[0]->csum_start, 34);
+  EXPECT_EQ(batch_[0]->csum_offset, 16);
+  EXPECT_EQ(batch_[1]->csum_offset, 6);
+  EXPECT_FALSE(batch_[2]->has_offload());
+  release_all();
+  receive();
+  // The slot headers that carried offloads are plain again for the fast loop's next lap.
+  for (int i = 0; i < 3; ++i) guest_->post(guest_->chain(with_vnet_hdr(f), {12 + 300}));
+  ASSERT_EQ(receive(), 3);
+  for (uint16_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(batch_[i]->has_offload()) << i;
+    EXPECT_TRUE(batch_[i]->is_lent());
+  }
+  release_all();
+}
+
 TEST_F(GuestTxQueueTest, TsoSuperFrameArrivesWithGsoMetadata) {
   start();
   const test::BuiltFrame b = test::build_frame({.payload = 60000, .checksums = false});
@@ -491,6 +531,20 @@ TEST_F(GuestTxViolationTest, IndirectLoop) {
   table[1].next = 0;
   guest_->post(head);
   expect(Violation::BadChain);
+}
+
+TEST_F(GuestTxViolationTest, HeaderDescriptorThenDataOutsideMemory) {
+  start();
+  guest_->set_desc(0, guest_->alloc(12), 12, kDescFlagNext, 1);
+  guest_->set_desc(1, 0x20, 64, 0, 0);
+  guest_->post(0);
+  expect(Violation::BadDescriptor);
+}
+
+TEST_F(GuestTxViolationTest, TwoEntryIndirectTableWithAWritableEntry) {
+  start();
+  guest_->post(guest_->indirect(with_vnet_hdr(test_frame(64)), {12, 64}, kDescFlagWrite));
+  expect(Violation::BadDirection);
 }
 
 TEST_F(GuestTxViolationTest, WritableDescriptorOnTheTxRing) {
