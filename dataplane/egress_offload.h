@@ -43,7 +43,8 @@ inline bool fits_as_is(const Packet& p, const OffloadCaps& caps, uint32_t max_fr
     return false;
   }
   if (p.is_gso()) {
-    return caps.accepts_gso(p.gso_type) && p.hdr_len != 0 &&
+    return caps.accepts_gso(p.gso_type) && (caps.gso_ecn || (p.flags & kPacketGsoEcn) == 0) &&
+           p.hdr_len != 0 &&
            static_cast<uint32_t>(p.hdr_len) + p.gso_size <= max_frame;
   }
   return (!p.needs_csum() || caps.partial_csum) && p.frame_len <= max_frame;

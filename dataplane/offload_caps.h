@@ -27,7 +27,8 @@ struct alignas(8) OffloadCaps {
   bool uso = false;           // UDP-L4 super-frames (HOST_USO)
   bool partial_csum = false;  // frames whose L4 checksum is still partial (HOST_CSUM)
   uint16_t max_segments = kAnyChain;  // longest buffer chain one frame may have
-  uint16_t reserved = 0;
+  bool gso_ecn = true;        // super-frames with the ECN bit (kPacketGsoEcn; virtio GUEST_ECN)
+  uint8_t reserved = 0;
 
   bool accepts_gso(GsoType t) const noexcept {
     switch (t) {

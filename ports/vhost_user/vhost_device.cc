@@ -305,6 +305,7 @@ Status Device::set_features(uint64_t f) {
   caps.partial_csum = (f & feature::kNetGuestCsum) != 0;
   caps.tso4 = caps.partial_csum && (f & feature::kNetGuestTso4) != 0;
   caps.tso6 = caps.partial_csum && (f & feature::kNetGuestTso6) != 0;
+  caps.gso_ecn = (f & feature::kNetGuestEcn) != 0;  // else ECN super-frames are segmented
   pub_.set_guest_offloads(caps);
   return ok();
 }
@@ -386,6 +387,7 @@ QueueConfig Device::queue_config(uint32_t index) const {
   c.mrg_rxbuf = (f & feature::kNetMrgRxbuf) != 0;
   c.event_idx = (f & feature::kRingEventIdx) != 0;
   c.indirect = (f & feature::kRingIndirectDesc) != 0;
+  c.notify_on_empty = (f & feature::kNotifyOnEmpty) != 0;
   c.host_csum = (f & feature::kNetCsum) != 0;
   c.host_tso4 = c.host_csum && (f & feature::kNetHostTso4) != 0;
   c.host_tso6 = c.host_csum && (f & feature::kNetHostTso6) != 0;
