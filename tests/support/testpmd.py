@@ -20,6 +20,11 @@ _FWD_BLOCK = re.compile(
     r"RX-packets:\s*(\d+)\s+RX-dropped:\s*(\d+)\s+RX-total:\s*(\d+)\s*"
     r"TX-packets:\s*(\d+)\s+TX-dropped:\s*(\d+)\s+TX-total:\s*(\d+)")
 _CYCLES = re.compile(r"CPU cycles/packet=([0-9.]+)")
+_NIC_BLOCK = re.compile(
+    r"NIC statistics for port (\d+)\s+#+\s*"
+    r"RX-packets:\s*(\d+)\s+RX-missed:\s*(\d+)\s+RX-bytes:\s*(\d+)\s*"
+    r"RX-errors:\s*(\d+)\s*RX-nombuf:\s*(\d+)\s*"
+    r"TX-packets:\s*(\d+)\s+TX-errors:\s*(\d+)\s+TX-bytes:\s*(\d+)")
 
 
 class TestpmdError(RuntimeError):
@@ -38,6 +43,27 @@ class PortCounts:
     def __repr__(self):
         return (f"PortCounts(rx={self.rx}, rx_dropped={self.rx_dropped}, tx={self.tx}, "
                 f"tx_dropped={self.tx_dropped})")
+
+
+def parse_forward_stats(text):
+    """port -> PortCounts from the last "Forward statistics for port N" block of each port."""
+    ports = {}
+    for m in _FWD_BLOCK.finditer(text):
+        port, rx, rxd, _, tx, txd, _ = (int(g) for g in m.groups())
+        ports[port] = PortCounts(rx, rxd, tx, txd)
+    return ports
+
+
+def parse_nic_stats(text):
+    """port -> dict of the last "NIC statistics for port N" block of each port (the PMD's own
+    counters: rx_packets, rx_missed, rx_bytes, rx_errors, rx_nombuf, tx_packets, tx_errors,
+    tx_bytes)."""
+    keys = ("rx_packets", "rx_missed", "rx_bytes", "rx_errors", "rx_nombuf", "tx_packets",
+            "tx_errors", "tx_bytes")
+    ports = {}
+    for m in _NIC_BLOCK.finditer(text):
+        ports[int(m.group(1))] = dict(zip(keys, (int(g) for g in m.groups()[1:])))
+    return ports
 
 
 class Testpmd:
@@ -114,6 +140,19 @@ class Testpmd:
                                    f"{self.log()}")
             time.sleep(0.05)
 
+    def nic_stats(self):
+        """Interactive mode: the PMDs' counters now (`show port stats all`)."""
+        return parse_nic_stats(self.command("show port stats all"))
+
+    def stop_forwarding(self):
+        """Interactive mode: `stop` (the ports stay up and connected); returns port ->
+        PortCounts of the forwarding that just ended."""
+        out = self.command("stop")
+        ports = parse_forward_stats(out)
+        if not ports:
+            raise TestpmdError(f"testpmd {self.name}: no forward statistics after stop:\n{out}")
+        return ports
+
     def wait_forwarding(self, timeout=30.0):
         """Returns once the ports are started and the forwarding lcores launched."""
         self.wait_for(r"Checking link statuses", timeout)
@@ -137,9 +176,7 @@ class Testpmd:
         self._log.close()
         shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
         text = self.log(tail=10 ** 7)
-        for m in _FWD_BLOCK.finditer(text):
-            port, rx, rxd, _, tx, txd, _ = (int(g) for g in m.groups())
-            self.ports[port] = PortCounts(rx, rxd, tx, txd)
+        self.ports = parse_forward_stats(text)
         cycles = _CYCLES.findall(text)
         if cycles:
             self.cycles_per_packet = float(cycles[-1])
