@@ -8,6 +8,7 @@ ports on CPU 1:
 
   testpmd   dpdk-testpmd, two net_vhost ports, io forwarding        (testpmd_switch.py)
   ovs-dpdk  OVS-DPDK, two dpdkvhostuserclient ports, in_port rules  (ovs_dpdk_switch.py)
+  ovs-dpdk-normal  the same with the NORMAL action (MAC learning); optional
   vsw       vswitchd --workers 1 --cpus 1, one bridge, two vhost-user ports in client mode,
             MAC learning on                                          (vsw_switch.py)
 
@@ -34,13 +35,14 @@ import tempfile
 import time
 
 from hugepages import reserved
-from ovs_dpdk_switch import OvsDpdkSwitch
+from ovs_dpdk_switch import OvsDpdkLearningSwitch, OvsDpdkSwitch
 from tester import Tester
 from testpmd_switch import TestpmdSwitch
 from vsw_switch import VswSwitch
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SWITCHES = {"testpmd": TestpmdSwitch, "ovs-dpdk": OvsDpdkSwitch, "vsw": VswSwitch}
+SWITCHES = {"testpmd": TestpmdSwitch, "ovs-dpdk": OvsDpdkSwitch,
+            "ovs-dpdk-normal": OvsDpdkLearningSwitch, "vsw": VswSwitch}
 
 
 def wait_path(path, timeout=60):
