@@ -72,6 +72,7 @@ class Testpmd:
     lcores: (main, forwarding...) — the main lcore only prints statistics, the others poll.
     The log (stdout and stderr) goes to <workdir>/<name>.log.
     """
+    __test__ = False  # not a pytest test class
 
     def __init__(self, workdir, name, vdevs, app_args, lcores=(0, 1), memory_mb=1024,
                  hugepages=False, stats_period=1, interactive=False):
