@@ -18,7 +18,8 @@
 
 namespace vsw {
 
-struct OffloadCaps {
+// Eight bytes, so that Port keeps it in a lock-free std::atomic (it may change at run time).
+struct alignas(8) OffloadCaps {
   static constexpr uint16_t kAnyChain = 0xFFFF;
 
   bool tso4 = false;          // TCP over IPv4 super-frames (virtio HOST_TSO4)
@@ -26,6 +27,7 @@ struct OffloadCaps {
   bool uso = false;           // UDP-L4 super-frames (HOST_USO)
   bool partial_csum = false;  // frames whose L4 checksum is still partial (HOST_CSUM)
   uint16_t max_segments = kAnyChain;  // longest buffer chain one frame may have
+  uint16_t reserved = 0;
 
   bool accepts_gso(GsoType t) const noexcept {
     switch (t) {
@@ -40,5 +42,6 @@ struct OffloadCaps {
   // The kernel's offload language: tap (TUNSETOFFLOAD) and AF_PACKET (PACKET_VNET_HDR).
   static constexpr OffloadCaps kernel() noexcept { return {true, true, true, true, kAnyChain}; }
 };
+static_assert(sizeof(OffloadCaps) == 8);
 
 }  // namespace vsw

@@ -42,18 +42,19 @@ uint16_t Port::send(QueueId q, bool shared, PacketBatch& batch, EgressDrops* dro
 
 uint16_t Port::transmit_slow(TxContext& ctx, QueueId q, bool shared, uint32_t max_frame,
                              PacketBatch& batch) noexcept {
+  const OffloadCaps caps = offload_caps();  // one value for the whole batch
   EgressDrops drops;
   PacketBatch out;
   uint16_t sent = 0;
   auto emit = [&](PacketBatch& full) noexcept { sent += send(q, shared, full, nullptr); };
   for (uint16_t i = 0; i < batch.size(); ++i) {
     Packet* p = batch[i];
-    if (fits_as_is(*p, caps_, max_frame)) {
+    if (fits_as_is(*p, caps, max_frame)) {
       out.push(p);
       if (out.room() == 0) emit(out);
     } else {
       // Drops ordinary frames over the MTU; segments, checksums or packs the others.
-      prepare_for_egress(p, caps_, max_frame, ctx, out, drops, emit);
+      prepare_for_egress(p, caps, max_frame, ctx, out, drops, emit);
     }
   }
   batch.clear();

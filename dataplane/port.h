@@ -37,6 +37,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -78,8 +79,9 @@ class Port {
   // applies to its segments (hdr_len + gso_size), not to the super-frame.
   uint32_t mtu() const noexcept { return mtu_; }
   // What the port's peer takes as it is (super-frames, partial checksums, chain length);
-  // transmit() does the rest in software (dataplane/egress_offload.h).
-  const OffloadCaps& offload_caps() const noexcept { return caps_; }
+  // transmit() does the rest in software (dataplane/egress_offload.h). Any thread; may change
+  // while the port exists when its peer negotiates offloads (vhost-user).
+  OffloadCaps offload_caps() const noexcept { return caps_.load(std::memory_order_relaxed); }
 
   // --- fast path: never blocks, allocates (beyond mempool buffers) or throws -----------------
   // Only the worker owning rx queue `q`. Appends up to batch.room() received frames to `batch`
@@ -120,9 +122,13 @@ class Port {
 
  protected:
   Port(std::string name, PortId id, uint32_t mtu) : name_(std::move(name)), id_(id), mtu_(mtu) {}
-  // Constructor only: the port type states what its peer accepts (default: nothing but
-  // ordinary frames, chains of any length).
-  void set_offload_caps(const OffloadCaps& caps) noexcept { caps_ = caps; }
+  // The port type states what its peer accepts (default: nothing but ordinary frames, chains of
+  // any length): in its constructor, or on the control thread when a peer (re)negotiates. A
+  // worker's transmit() in progress may still use the previous value for its batch, so a port
+  // whose caps shrink must also cope with a frame it no longer accepts (drop and count it).
+  void set_offload_caps(const OffloadCaps& caps) noexcept {
+    caps_.store(caps, std::memory_order_relaxed);
+  }
 
   PortCounters counters_;
 
@@ -137,7 +143,8 @@ class Port {
   std::string name_;
   PortId id_;
   uint32_t mtu_;
-  OffloadCaps caps_;
+  std::atomic<OffloadCaps> caps_{OffloadCaps{}};
+  static_assert(std::atomic<OffloadCaps>::is_always_lock_free);
   std::array<SpinLock, PortCounters::kMaxQueues> tx_locks_{};
 };
 

@@ -13,76 +13,24 @@
 
 namespace vsw::ports::memif {
 
-Result<SocketAddress> make_socket_address(const std::string& path) {
-  SocketAddress a;
-  a.addr.sun_family = AF_UNIX;
-  if (path.empty() || path == "@") {
-    return make_error(Errc::InvalidArgument, "memif socket path must not be empty");
-  }
-  if (path[0] == '@') {
-    // Abstract: NUL then the name bytes, no trailing NUL; the length covers exactly those bytes
-    // (memif.md §2), so the same name binds and connects with the same length.
-    const std::string name = path.substr(1);
-    if (name.size() + 1 > sizeof(a.addr.sun_path)) {
-      return make_error(Errc::InvalidArgument, "memif socket name '{}' is too long", path);
-    }
-    a.addr.sun_path[0] = '\0';
-    std::memcpy(a.addr.sun_path + 1, name.data(), name.size());
-    a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-    a.abstract = true;
-    return a;
-  }
-  if (path.size() + 1 > sizeof(a.addr.sun_path)) {
-    return make_error(Errc::InvalidArgument,
-                      "memif socket path '{}' is longer than {} bytes", path,
-                      sizeof(a.addr.sun_path) - 1);
-  }
-  std::memcpy(a.addr.sun_path, path.c_str(), path.size() + 1);
-  a.len = sizeof(sockaddr_un);
-  return a;
+namespace {
+Error with_prefix(Error e) {
+  e.message = "memif " + e.message;
+  return e;
 }
+}  // namespace
 
 Result<UniqueFd> listen_seqpacket(const std::string& path) {
-  auto addr = make_socket_address(path);
-  if (!addr) return std::move(addr).error();
-  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) return make_sys_error(Errc::Io, errno, "memif: socket()");
-  if (!addr->abstract) {
-    struct stat st{};
-    if (::lstat(path.c_str(), &st) == 0) {
-      if (!S_ISSOCK(st.st_mode)) {
-        return make_error(Errc::AlreadyExists, "memif socket path '{}' exists and is not a socket",
-                          path);
-      }
-      // A live server answers connect(); only a stale file may be removed.
-      UniqueFd probe(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-      if (probe &&
-          ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr->addr), addr->len) == 0) {
-        return make_error(Errc::AlreadyExists,
-                          "memif socket '{}' is in use by another process", path);
-      }
-      ::unlink(path.c_str());
-    }
-  }
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr->addr), addr->len) != 0) {
-    return make_sys_error(Errc::Io, errno, fmt::format("memif: bind('{}')", path));
-  }
+  auto fd = shm::listen_unix(path, SOCK_SEQPACKET);
+  if (!fd) return with_prefix(std::move(fd).error());
   const int one = 1;  // credentials of peers, for logs (memif.md §2)
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-  if (::listen(fd.get(), 16) != 0) {
-    return make_sys_error(Errc::Io, errno, fmt::format("memif: listen('{}')", path));
-  }
+  ::setsockopt(fd->get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
   return fd;
 }
 
 Result<UniqueFd> connect_seqpacket(const std::string& path) {
-  auto addr = make_socket_address(path);
-  if (!addr) return std::move(addr).error();
-  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!fd) return make_sys_error(Errc::Io, errno, "memif: socket()");
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr->addr), addr->len) != 0) {
-    return make_sys_error(Errc::Unavailable, errno, fmt::format("memif: connect('{}')", path));
-  }
+  auto fd = shm::connect_unix(path, SOCK_SEQPACKET, false);
+  if (!fd) return with_prefix(std::move(fd).error());
   return fd;
 }
 
@@ -171,18 +119,6 @@ Received recv_msg(int sock) {
   std::memcpy(r.msg.data(), buf, kMsgBytes);
   r.status = RecvStatus::Message;
   return r;
-}
-
-bool is_nonblocking_eventfd(int fd) noexcept {
-  char link[64];
-  char target[64];
-  std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-  const ssize_t n = ::readlink(link, target, sizeof(target) - 1);
-  if (n <= 0) return false;
-  target[n] = '\0';
-  if (std::strcmp(target, "anon_inode:[eventfd]") != 0) return false;
-  const int flags = ::fcntl(fd, F_GETFL);
-  return flags >= 0 && ((flags & O_NONBLOCK) != 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0);
 }
 
 }  // namespace vsw::ports::memif

@@ -13,19 +13,14 @@
 
 #include "common/result.h"
 #include "ports/memif/memif_message.h"
-#include "ports/memif/unique_fd.h"
+#include "ports/shm/unique_fd.h"
+#include "ports/shm/unix_socket.h"
 
 namespace vsw::ports::memif {
 
-// A socket address in either form (memif.md §2): a filesystem path, or an abstract name written
-// with a leading '@' (libmemif's convention), e.g. "@vsw/memif.sock".
-struct SocketAddress {
-  sockaddr_un addr{};
-  socklen_t len = 0;
-  bool abstract = false;
-};
-// InvalidArgument for an empty path or one that does not fit sun_path (107 bytes + NUL).
-Result<SocketAddress> make_socket_address(const std::string& path);
+using shm::is_nonblocking_eventfd;
+using shm::make_socket_address;
+using shm::SocketAddress;
 
 // Server: unlinks a stale socket file (one nobody listens on; a live one is AlreadyExists),
 // binds, listens. The socket is non-blocking and close-on-exec.
@@ -53,9 +48,5 @@ struct Received {
 // Receives one message with recvmsg(), walking every control message: takes the first
 // SCM_RIGHTS descriptor, closes the others, ignores SCM_CREDENTIALS (memif.md §2).
 Received recv_msg(int sock);
-
-// True when `fd` is an eventfd; also makes it non-blocking, so a write from a worker can never
-// block (memif.md §9: a client passes one eventfd per ring in ADD_RING).
-bool is_nonblocking_eventfd(int fd) noexcept;
 
 }  // namespace vsw::ports::memif

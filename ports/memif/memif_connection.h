@@ -25,7 +25,7 @@
 #include "common/spin_lock.h"
 #include "ports/memif/memif_region.h"
 #include "ports/memif/memif_ring.h"
-#include "ports/memif/unique_fd.h"
+#include "ports/shm/unique_fd.h"
 
 namespace vsw::ports::memif {
 

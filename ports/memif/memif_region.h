@@ -1,16 +1,11 @@
 // ports/memif/memif_region.h — one client memory region mapped into vsw, with bounds checks.
 //
 // The client owns all shared memory (memif.md §1, §7) and hands it over as a file descriptor in
-// ADD_REGION. Before vsw maps it, the descriptor must be a regular file of at least the announced
-// size that can no longer shrink (F_SEAL_SHRINK, set by the client or added here): otherwise a
-// client could truncate the file under vsw's mapping and make a worker's access fault (SIGBUS),
-// which would crash the switch for everyone. Mapped read-write, shared, at most kMaxRegionBytes.
-//
-// Address space: every mapped region counts against a process-wide ceiling over all sessions of
-// all sockets (default kDefaultTotalMappedBytes in at most kDefaultTotalMappedRegions mappings),
-// so hostile clients cannot exhaust vsw's address space or its kernel mapping count
-// (vm.max_map_count, 65530 by default), after which any allocation of the daemon fails. Each
-// client also has its own ceiling, enforced by its Session (memif_session.h).
+// ADD_REGION. The checks and the process-wide ceiling on mapped memory are those of every
+// shared-memory port (ports/shm/peer_mapping.h): a regular file of at least the announced size,
+// sealed against shrinking (memif.md §7: clients seal their memfd; the seal is added here when
+// the client allowed sealing but did not seal). memif adds its own size limit, kMaxRegionBytes,
+// and each client has its own ceiling, enforced by its Session (memif_session.h).
 //
 // Threads: created and destroyed on the control thread; base()/size()/contains() are read by
 // workers through the published Connection.
@@ -20,25 +15,17 @@
 #include <cstdint>
 
 #include "common/result.h"
-#include "ports/memif/unique_fd.h"
+#include "ports/shm/peer_mapping.h"
+#include "ports/shm/unique_fd.h"
 
 namespace vsw::ports::memif {
 
 constexpr uint64_t kMaxRegionBytes = uint64_t{64} << 30;
-// Defaults of the process-wide ceiling: 256 GiB is 64 clients of the largest default-buffer
-// interface (64 rings each way, 16384 slots, 2 KiB buffers: about 4 GiB each) and 0.2 % of the
-// 128 TiB x86-64 user address space; 16384 mappings leave three quarters of vm.max_map_count.
-constexpr uint64_t kDefaultTotalMappedBytes = uint64_t{256} << 30;
-constexpr uint32_t kDefaultTotalMappedRegions = 16384;
 
-struct MappedUsage {
-  uint64_t bytes = 0;
-  uint32_t regions = 0;
-};
-// Control thread: what every Region alive maps right now, and the process-wide ceiling.
-MappedUsage mapped_usage() noexcept;
-MappedUsage total_mapped_limits() noexcept;
-void set_total_mapped_limits(MappedUsage limits) noexcept;
+using shm::MappedUsage;
+using shm::mapped_usage;
+using shm::set_total_mapped_limits;
+using shm::total_mapped_limits;
 
 class Region {
  public:
@@ -48,27 +35,17 @@ class Region {
   static Result<Region> map(UniqueFd fd, uint64_t size);
 
   Region() = default;
-  ~Region();
-  Region(Region&& o) noexcept;
-  Region& operator=(Region&& o) noexcept;
-  Region(const Region&) = delete;
-  Region& operator=(const Region&) = delete;
 
-  std::byte* base() const noexcept { return base_; }
-  uint64_t size() const noexcept { return size_; }
+  std::byte* base() const noexcept { return mapping_.base(); }
+  uint64_t size() const noexcept { return mapping_.size(); }
   // True when [offset, offset + len) lies inside the region (computed without overflow).
   bool contains(uint64_t offset, uint64_t len) const noexcept {
-    return offset <= size_ && len <= size_ - offset;
+    return mapping_.contains(offset, len);
   }
 
  private:
-  Region(UniqueFd fd, std::byte* base, uint64_t size) noexcept
-      : fd_(std::move(fd)), base_(base), size_(size) {}
-  void unmap() noexcept;
-
-  UniqueFd fd_;
-  std::byte* base_ = nullptr;
-  uint64_t size_ = 0;
+  explicit Region(shm::PeerMapping m) noexcept : mapping_(std::move(m)) {}
+  shm::PeerMapping mapping_;
 };
 
 }  // namespace vsw::ports::memif

@@ -36,6 +36,7 @@
 #include "dataplane/packet_batch.h"
 #include "dataplane/port_counters.h"
 #include "ports/memif/memif_protocol.h"
+#include "ports/shm/range.h"
 
 namespace vsw::ports::memif {
 
@@ -52,7 +53,7 @@ struct RegionView {
   std::byte* base = nullptr;
   uint64_t size = 0;
   bool contains(uint64_t offset, uint64_t len) const noexcept {
-    return offset <= size && len <= size - offset;
+    return shm::range_inside(offset, len, size);
   }
 };
 

@@ -34,7 +34,7 @@
 #include "ports/memif/memif_connection.h"
 #include "ports/memif/memif_endpoint.h"
 #include "ports/memif/memif_message.h"
-#include "ports/memif/unique_fd.h"
+#include "ports/shm/unique_fd.h"
 
 namespace vsw::ports::memif {
 

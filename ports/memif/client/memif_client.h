@@ -36,13 +36,13 @@
 
 #include "common/result.h"
 #include "ports/memif/memif_protocol.h"
-#include "ports/memif/unique_fd.h"
+#include "ports/shm/unique_fd.h"
 
 namespace vsw::memif {
 
 using ports::memif::Desc;
 using ports::memif::RingHeader;
-using ports::memif::UniqueFd;
+using ports::UniqueFd;
 
 struct ClientConfig {
   std::string socket = "/run/vsw/memif.sock";  // '@name' for an abstract socket

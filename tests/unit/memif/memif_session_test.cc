@@ -153,21 +153,21 @@ TEST_F(MemifSessionTest, RegionChecks) {
     ASSERT_EQ(::pipe(p), 0);
     UniqueFd r(p[0]), w(p[1]);
     EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{0, 4096}), r.get())),
-              "region fd is not a memory file");
+              "memory fd is not a memory file");
   }
   {
     UniqueFd fd = raw_connect();
     ASSERT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
     UniqueFd m = sealed_memfd(4096);
     EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{0, 8192}), m.get())),
-              "region file smaller than region size");
+              "memory file smaller than the region (4096 < 8192 bytes)");
   }
   {
     UniqueFd fd = raw_connect();
     ASSERT_EQ(msg_type(ask(fd.get(), init())), MsgType::Ack);
     UniqueFd m = sealed_memfd(4096, /*allow_sealing=*/false);  // could be shrunk under vsw
     EXPECT_EQ(reason_of(ask(fd.get(), encode(AddRegionMsg{0, 4096}), m.get())),
-              "region fd must be a memfd sealed against shrinking");
+              "memory fd must be a memfd sealed against shrinking");
   }
   {
     UniqueFd fd = raw_connect();
@@ -386,7 +386,7 @@ TEST_F(MemifMappedLimitTest, AllClientsTogetherStayUnderTheProcessLimit) {
   for (uint32_t id = 2; id <= 4; ++id) EXPECT_EQ(announce(id, {900 * kMiB}), "ack") << id;
   // 2700 MiB mapped by three sessions: the fourth client's 900 MiB would cross 3 GiB.
   const std::string want = fmt::format(
-      "vsw maps too much client memory (total limit {} MiB in {} regions)",
+      "vsw maps too much peer memory (total limit {} MiB in {} mappings)",
       (before.bytes + 3 * kGiB) >> 20, before.regions + 1000);
   EXPECT_EQ(announce(5, {900 * kMiB}), want);
   expect_good_client_works(*good, 6);  // 4 MiB still fit
@@ -394,7 +394,7 @@ TEST_F(MemifMappedLimitTest, AllClientsTogetherStayUnderTheProcessLimit) {
   hostile_.clear();
   ASSERT_TRUE(serve_until([&] { return mapped_usage().bytes == before.bytes; }));
   set_total_mapped_limits({before.bytes + 3 * kGiB, before.regions + 3});
-  EXPECT_NE(announce(2, {4096, 4096, 4096, 4096}).find("vsw maps too much client memory"),
+  EXPECT_NE(announce(2, {4096, 4096, 4096, 4096}).find("vsw maps too much peer memory"),
             std::string::npos);
 }
 
@@ -415,7 +415,7 @@ TEST_F(MemifMappedLimitTest, MmapFailureRefusesOnlyThatClient) {
   ASSERT_EQ(::setrlimit(RLIMIT_AS, &tight), 0);
   const std::string reason = announce(1, {900 * kMiB}, "pw");
   ASSERT_EQ(::setrlimit(RLIMIT_AS, &saved), 0);
-  EXPECT_EQ(reason, "cannot map region: Cannot allocate memory");
+  EXPECT_EQ(reason, "cannot map peer memory: Cannot allocate memory");
   expect_good_client_works(*good, 2);
 }
 

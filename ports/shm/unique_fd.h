@@ -1,13 +1,13 @@
-// ports/memif/unique_fd.h — owning file descriptor (closes on destruction; move-only).
-// Used for everything the memif control channel hands around: sockets, region memfds and ring
-// eventfds, so that no error path can leak a peer's descriptor.
+// ports/shm/unique_fd.h — owning file descriptor (closes on destruction; move-only).
+// Used for everything a peer hands vsw over a control socket (memif, vhost-user): sockets,
+// memory fds and eventfds, so that no error path can leak a peer's descriptor.
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace vsw::ports::memif {
+namespace vsw::ports {
 
 class UniqueFd {
  public:
@@ -38,4 +38,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace vsw::ports::memif
+}  // namespace vsw::ports
