@@ -34,13 +34,14 @@ import sys
 import tempfile
 import time
 
-from hugepages import reserved
 from ovs_dpdk_switch import OvsDpdkLearningSwitch, OvsDpdkSwitch
 from tester import Tester
 from testpmd_switch import TestpmdSwitch
 from vsw_switch import VswSwitch
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+from tests.support.hugepages import reserved  # noqa: E402
 SWITCHES = {"testpmd": TestpmdSwitch, "ovs-dpdk": OvsDpdkSwitch,
             "ovs-dpdk-normal": OvsDpdkLearningSwitch, "vsw": VswSwitch}
 

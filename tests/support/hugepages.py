@@ -1,7 +1,10 @@
-"""Raises vm.nr_hugepages for the duration of the benchmark and puts the old value back.
+"""Raises vm.nr_hugepages for a test or a benchmark and puts the old value back.
 
 DPDK's `--in-memory` takes 2 MiB pages through memfd (no hugetlbfs mount needed), but the pool
 must exist (shared/specs/test-peers.md). vswitchd maps its packet buffers from the same pool.
+vsw's vhost-user port maps a front-end's memory only from a sealed memfd or a hugetlbfs file:
+testpmd's `--no-huge` memory (an unsealed memfd) is refused, so net_virtio_user front-ends need
+huge pages.
 """
 import contextlib
 
