@@ -290,8 +290,41 @@ def virtio_net_hdr():
     write("virtio_net_hdr_fuzz", "arp", vnet(0, 0, 0, 0, 0, 0, SEL_1514) + eth(0x0806) + bytes(28))
 
 
+# --- vhost-user messages (fuzz/vhost_message_fuzz.cc records; vhost-user.md §2, §5) -------------
+def vhost_message():
+    V_NONE, V_SEALED, V_UNSEALED, V_EVENTFD, V_PIPE, V_MANY = range(6)
+    NEED_REPLY = 0x8
+    offered = sum(1 << b for b in (32, 30, 15, 27, 28, 29, 24, 22, 0, 1, 11, 12, 13, 7, 8, 9))
+
+    def rec(req, payload=b"", attach=V_NONE, param=0, flags=0x1, size=None):
+        size = len(payload) if size is None else size
+        return bytes([attach, param]) + struct.pack("<III", req, flags, size) + payload
+
+    u64 = lambda v: struct.pack("<Q", v)
+    state = lambda i, n: struct.pack("<II", i, n)
+    gpa, user, mem = 0x100000, 0x7F0000000000, 16 * 4096
+    table = struct.pack("<II", 1, 0) + struct.pack("<QQQQ", gpa, mem, user, 0)
+    hello = (rec(1) + rec(15) + rec(16, u64(0x9)) + rec(17) + rec(3) + rec(1) +
+             rec(2, u64(offered)) + rec(5, table, V_SEALED, 15, flags=0x1 | NEED_REPLY))
+    rings = b""
+    for i in (0, 1):
+        base = user + i * 0x4000
+        rings += rec(8, state(i, 256)) + rec(10, state(i, 0))
+        rings += rec(9, struct.pack("<IIQQQQ", i, 0, base, base + 0x2000, base + 0x1000, 0))
+        rings += rec(12, u64(i), V_EVENTFD) + rec(13, u64(i), V_EVENTFD) + rec(18, state(i, 1))
+    write("vhost_message_fuzz", "qemu-start", hello + rings)
+    write("vhost_message_fuzz", "qemu-start-stop", hello + rings + rec(11, state(1, 0)) + rec(11, state(0, 0)))
+    write("vhost_message_fuzz", "virtio-user-nofd", rec(3) + rec(1) + rec(15) + rec(16, u64(0x8)) +
+          rec(2, u64(offered & ~(1 << 30))) + rec(5, table, V_SEALED, 15) +
+          rec(8, state(1, 64)) + rec(9, struct.pack("<IIQQQQ", 1, 0, user, user + 0x800, user + 0x400, 0)) +
+          rec(12, u64(1 | 0x100)))
+    write("vhost_message_fuzz", "hostile-fds", rec(3, b"", V_MANY, 11) + rec(5, table, V_UNSEALED, 15) +
+          rec(99, b"", flags=0x1 | NEED_REPLY) + rec(2, u64(1 << 34)))
+
+
 memif_message()
 memif_ring()
 jsonrpc_line()
 topology_file()
 virtio_net_hdr()
+vhost_message()

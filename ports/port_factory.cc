@@ -5,6 +5,7 @@
 #include "ports/memif/memif_port.h"
 #include "ports/ring/ring_port.h"
 #include "ports/tap/tap_port.h"
+#include "ports/vhost_user/vhost_user_port.h"
 
 namespace vsw::ports {
 
@@ -15,6 +16,10 @@ PortFactory::PortFactory()
            &afpacket::create},
           {"memif", "shared-memory port speaking memif, vsw as server (-o id=N -o socket=PATH)",
            &memif::create},
+          {"vhost-user",
+           "a VM's virtio-net (QEMU) or a DPDK virtio_user, vsw as vhost-user back-end "
+           "(-o path=SOCK -o mode=client|server -o queues=N)",
+           &vhost_user::create},
           {"loopback", "in-memory port that sends back what it is given (tests, benchmarks)",
            &ring::create_loopback},
       } {}

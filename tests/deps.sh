@@ -7,6 +7,8 @@ VSW_BUILD_PACKAGES="meson ninja-build g++ pkg-config libboost-dev libspdlog-dev 
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev"
 VSW_TEST_PACKAGES="python3 python3-pytest iproute2 iputils-ping iperf3 ethtool procps
   dpdk dpdk-dev valgrind libbenchmark-dev socat"
+# The VM tests (tests/vm/): QEMU, and what tests/vm/build_guest.py runs to pack the guest.
+VSW_TEST_PACKAGES="$VSW_TEST_PACKAGES qemu-system-x86 cpio kmod"
 # The sanitizer and fuzz legs of tests/run_all.sh: clang 14 with its ASan/UBSan/libFuzzer
 # runtimes (libclang-rt-14-dev), llvm-symbolizer (llvm) for readable reports.
 VSW_SANITIZE_PACKAGES="clang libclang-rt-14-dev llvm"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run_all.sh — THE test command (README "Quick start"): installs what is missing, builds,
 # and runs every test, in legs:
-#   1. unit and system gtests (meson, build/), integration and system pytest (root);
+#   1. unit and system gtests (meson, build/), integration, system and VM pytest (root; the VM
+#      tests build their guest once into /var/cache/vsw-vm, see tests/vm/README.md);
 #   2. sanitizers: the unit gtests and the integration pytest suite again, built by clang with
 #      ASan+UBSan in a second build dir (build-asan/); any sanitizer report fails the leg;
 #   3. fuzz smoke runs: every libFuzzer target of fuzz/ (built in build-asan/ too) for
@@ -45,7 +46,7 @@ GTEST_OUTPUT="json:$results/main/" meson test -C "$BUILD" --suite unit --suite s
   --print-errorlogs --num-processes 1 --timeout-multiplier 3
 cp "$BUILD/meson-logs/testlog.json" "$results/main/meson-testlog.json" 2>/dev/null
 /usr/bin/python3 -m pytest -p no:cacheprovider -v --junitxml="$results/main/pytest.xml" \
-  "${selector[@]}" tests/integration tests/system
+  "${selector[@]}" tests/integration tests/system tests/vm
 leg_end main
 
 # --- 2. sanitizers ----------------------------------------------------------------------------
