@@ -82,7 +82,7 @@ def run_one(kind, work, size, a):
         pps = tester.window()
         cycles = sw.window_close()
         checks = sw.check()
-        return {"pps": pps, "cycles_per_packet": cycles, **checks}
+        return {"pps": pps, "cycles_per_packet": cycles, "load1": os.getloadavg()[0], **checks}
     except Exception:
         sys.stderr.write(f"--- {kind} run failed; tester log:\n{tester.pmd.log()}\n")
         raise
@@ -140,7 +140,8 @@ def main():
                         cpp = r["cycles_per_packet"]
                         line.append(f"{k} {r['pps'] / 1e6:.2f} Mpps "
                                     f"({cpp:.0f} c/p)" if cpp else f"{k} {r['pps'] / 1e6:.2f} Mpps")
-                    print(f"{size} B run {i + 1}: " + "  ".join(line), flush=True)
+                    print(f"{size} B run {i + 1}: " + "  ".join(line) +
+                          f"  (load {os.getloadavg()[0]:.1f})", flush=True)
                 results[size] = {k: {"pps": summarize([r["pps"] for r in v]),
                                      "cycles_per_packet": summarize(
                                          [r["cycles_per_packet"] for r in v]),
