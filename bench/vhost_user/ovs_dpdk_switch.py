@@ -96,16 +96,20 @@ class OvsDpdkSwitch:
         self._run("ovs-ofctl", "add-flow", "br0", "in_port=2,actions=output:1")
 
     def wait_running(self):
+        """Both links up and both rx queues polled by the PMD (`pmd-rxq-show`: enabled)."""
         for i in range(len(self.sockets)):
             _wait(lambda: self.vsctl("get", "Interface", f"vhu{i}", "link_state").strip()
                   == "up", 60, f"vhu{i} link up")
+        _wait(lambda: all(any(f"vhu{i}" in line and "(enabled)" in line
+                              for line in self.appctl("dpif-netdev/pmd-rxq-show").splitlines())
+                          for i in range(len(self.sockets))), 60, "the PMD to poll both ports")
 
     def window_open(self):
         self.appctl("dpif-netdev/pmd-stats-clear")
 
     def window_close(self):
         m = _CYCLES.findall(self.appctl("dpif-netdev/pmd-stats-show"))
-        return float(m[-1]) if m else None
+        return float(m[-1]) if m and float(m[-1]) > 0 else None  # 0.00: no packet processed
 
     def check(self):
         if not self.learning:
