@@ -109,7 +109,12 @@ class OvsDpdkSwitch:
 
     def window_close(self):
         m = _CYCLES.findall(self.appctl("dpif-netdev/pmd-stats-show"))
-        return float(m[-1]) if m and float(m[-1]) > 0 else None  # 0.00: no packet processed
+        if not m:
+            return None
+        # 0.00: no packet processed. Absurd values (seen: 1.6e14) when the PMD had not yet
+        # applied the asynchronous pmd-stats-clear (it was preempted): no figure either.
+        value = float(m[-1])
+        return value if 0 < value < 1e6 else None
 
     def check(self):
         if not self.learning:
