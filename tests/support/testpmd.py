@@ -1,10 +1,18 @@
-"""Drives one non-interactive dpdk-testpmd process for a test or a benchmark.
+"""Drives one dpdk-testpmd process for a test or a benchmark.
 
 EAL options follow shared/specs/test-peers.md: no PCI, `--single-file-segments` (required by
-net_virtio_user, else "Failed to set memory table"), IOVA as VA. Memory comes from `--no-huge`
-(memfd-backed, so a vhost-user back-end can map it) unless `hugepages=True`, so a test changes
-no system setting. testpmd runs with `--stats-period`, which keeps it forwarding until SIGINT;
-`stop()` sends SIGINT and parses the "Forward statistics" blocks testpmd prints on the way out.
+net_virtio_user, else "Failed to set memory table"), IOVA as VA. Memory: 2 MiB pages through
+`--in-memory` with `hugepages=True` (vm.nr_hugepages must be raised: tests/support/hugepages.py),
+else `--no-huge`, an unsealed memfd that DPDK's own net_vhost maps but vsw's vhost-user port
+refuses (it wants a sealed memfd or a hugetlbfs file).
+
+Two ways to run it:
+* non-interactive: `--stats-period` keeps it forwarding; `stop()` sends SIGINT and parses the
+  "Forward statistics" blocks testpmd prints on the way out;
+* interactive (`interactive=True`): commands through stdin, `command()` waits for the next
+  prompt and returns the output (`start tx_first`, `stop_forwarding()`, `nic_stats()`), so a
+  test can stop forwarding while the ports stay connected and read counters at its own pace.
+stdout goes through `stdbuf -oL` to <workdir>/<name>.log, so waits see each line as printed.
 """
 import os
 import re
