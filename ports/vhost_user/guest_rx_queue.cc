@@ -140,6 +140,7 @@ GuestRxQueue::Delivery GuestRxQueue::deliver(const Packet& src, uint16_t cur, ui
   for (uint32_t i = 0; i < chains; ++i) {
     used_->ring[(cur + i) & mask_] = VringUsedElem{heads[i], written[i]};
   }
+  if (src.is_gso()) super_frames_.add(1);  // the general path only: the fast loop has none
   r.outcome = Outcome::Delivered;
   r.buffers = static_cast<uint16_t>(chains);
   return r;

@@ -69,6 +69,8 @@ class GuestRxQueue {
   // --- any thread (tests, counters) ------------------------------------------------------------
   uint16_t last_avail() const noexcept { return last_avail_; }
   uint64_t signals() const noexcept { return notifier_.signals(); }
+  // GSO super-frames taken whole (guest tx) or delivered whole (guest rx); any thread.
+  uint64_t super_frames() const noexcept { return super_frames_.get(); }
   uint16_t size() const noexcept { return size_; }
 
  private:
@@ -101,6 +103,7 @@ class GuestRxQueue {
   bool resynced_ = false;
   uint16_t last_avail_ = 0;  // next avail entry to fill; == used->idx after every transmit()
   GuestNotifier notifier_;
+  Counter super_frames_;  // single writer: the worker using the queue
   HotRegion hot_;  // the fast loop's region cache (hot_region.h), reset by start()
 };
 

@@ -205,6 +205,7 @@ GuestTxQueue::Taken GuestTxQueue::build_frame(Packet* head, PieceCursor cur, uin
     t.lent = 0;
     return t;  // Invalid
   }
+  if (frame->is_gso()) super_frames_.add(1);  // the general path only: the fast loop has none
   Packet* last = frame;
   while (last->next != nullptr) last = last->next;
   if (remaining != 0) {

@@ -97,6 +97,8 @@ class GuestTxQueue final : public BufferOwner {
   uint16_t last_avail() const noexcept { return last_avail_; }
   uint16_t last_used() const noexcept { return last_used_; }
   uint64_t signals() const noexcept { return notifier_.signals(); }
+  // GSO super-frames taken whole (guest tx) or delivered whole (guest rx); any thread.
+  uint64_t super_frames() const noexcept { return super_frames_.get(); }
   uint32_t free_chain_headers() const noexcept { return chain_free_count_; }
   uint16_t size() const noexcept { return size_; }
 
@@ -146,6 +148,7 @@ class GuestTxQueue final : public BufferOwner {
   uint16_t last_used_ = 0;    // entries before this are published in used->idx
   uint32_t outstanding_ = 0;  // lent segments not yet released
   GuestNotifier notifier_;
+  Counter super_frames_;  // single writer: the worker using the queue
   HotRegion hot_;  // the fast loop's region cache (hot_region.h), reset by start()
   // slots_[0..capacity_): one header per ring position, constant fields set at start (owner,
   // slot, flags = kPacketLent, gso_type None, in_port, data_off 0, iova 0); receive sets base,

@@ -493,6 +493,18 @@ uint16_t Device::running_rx() const noexcept {
   return n;
 }
 
+uint64_t Device::rx_super_frames() const noexcept {
+  uint64_t n = 0;
+  for (const auto& q : guest_tx_) n += q ? q->super_frames() : 0;
+  return n;
+}
+
+uint64_t Device::tx_super_frames() const noexcept {
+  uint64_t n = 0;
+  for (const auto& q : guest_rx_) n += q ? q->super_frames() : 0;
+  return n;
+}
+
 uint16_t Device::running_tx() const noexcept { return plan_ ? plan_->tx_rings : 0; }
 
 }  // namespace vsw::ports::vhost_user

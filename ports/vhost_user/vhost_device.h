@@ -87,6 +87,10 @@ class Device {
   uint16_t running_tx() const noexcept;  // guest rx rings in the plan
   uint32_t memory_regions() const noexcept { return static_cast<uint32_t>(mappings_.size()); }
   uint64_t resyncs() const noexcept { return resyncs_; }
+  // GSO super-frames taken whole from the guest (its tx rings) and delivered whole to it, since
+  // this connection began.
+  uint64_t rx_super_frames() const noexcept;
+  uint64_t tx_super_frames() const noexcept;
   // The first data-path violation of the published plan (Violation::None when healthy).
   Violation violation() const noexcept {
     return plan_ ? plan_->violation.load(std::memory_order_relaxed) : Violation::None;

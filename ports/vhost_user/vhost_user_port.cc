@@ -104,6 +104,8 @@ class VhostUserPort final : public Port, public PlanPublisher {
       d.emplace_back("running_rx_rings", std::to_string(dev->running_rx()));
       d.emplace_back("running_tx_rings", std::to_string(dev->running_tx()));
       d.emplace_back("resyncs", std::to_string(dev->resyncs()));
+      d.emplace_back("rx_super_frames", std::to_string(dev->rx_super_frames()));
+      d.emplace_back("tx_super_frames", std::to_string(dev->tx_super_frames()));
     }
     // Per-queue frames, so that multi-queue use is visible ("q0=... q1=...").
     std::string rxq, txq;
