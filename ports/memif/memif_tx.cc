@@ -7,27 +7,9 @@
 #include <cstring>
 
 #include "ports/memif/memif_ring.h"
+#include "ports/shm/frame_copy.h"
 
 namespace vsw::ports::memif {
-
-namespace {
-
-// The one copy of a frame into a client buffer. 16..64 bytes (small frames, where the per-frame
-// cost shows) as two or four overlapping 16-byte moves without a call; anything else memcpy.
-inline void copy_bytes(std::byte* dst, const std::byte* src, uint32_t len) noexcept {
-  if (len - 16 <= 64 - 16) {
-    __builtin_memcpy(dst, src, 16);
-    __builtin_memcpy(dst + len - 16, src + len - 16, 16);
-    if (len > 32) {
-      __builtin_memcpy(dst + 16, src + 16, 16);
-      __builtin_memcpy(dst + len - 32, src + len - 32, 16);
-    }
-    return;
-  }
-  std::memcpy(dst, src, len);
-}
-
-}  // namespace
 
 TxRing::TxRing(RingHeader* hdr, uint8_t log2, uint32_t max_segment_bytes, int eventfd)
     : hdr_(hdr),
@@ -152,7 +134,7 @@ uint16_t TxRing::transmit(std::span<const RegionView> regions, PacketBatch& batc
           uint64_t{o.offset} + cap > rv[region].size) [[unlikely]] {
         break;
       }
-      copy_bytes(rv[region].base + o.offset, src->data(), len);
+      shm::copy_frame_bytes(rv[region].base + o.offset, src->data(), len);
       not_sole |= PacketBatch::sole_segment_bits(src, owner0);
       d->length = len;  // only length and flags change (memif.md §8)
       d->flags = 0;

@@ -6,24 +6,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ports/shm/frame_copy.h"
 #include "ports/vhost_user/desc_chain.h"
 
 namespace vsw::ports::vhost_user {
 
-// The one copy of a small frame: 16..64 bytes as two or four overlapping 16-byte moves without a
-// call (where the per-frame cost shows); anything else memcpy.
-inline void copy_frame_bytes(std::byte* dst, const std::byte* src, uint32_t len) noexcept {
-  if (len - 16 <= 64 - 16) {
-    __builtin_memcpy(dst, src, 16);
-    __builtin_memcpy(dst + len - 16, src + len - 16, 16);
-    if (len > 32) {
-      __builtin_memcpy(dst + 16, src + 16, 16);
-      __builtin_memcpy(dst + len - 32, src + len - 32, 16);
-    }
-    return;
-  }
-  std::memcpy(dst, src, len);
-}
+using shm::copy_frame_bytes;  // the small-frame copy of both fast loops (ports/shm/frame_copy.h)
 
 // A position in a list of pieces, moved forward by the copies.
 struct PieceCursor {
