@@ -49,6 +49,7 @@ namespace {
 
 using namespace vsw;
 using namespace vsw::ports::memif;
+using vsw::ports::UniqueFd;
 using vsw::fuzz::ByteReader;
 
 constexpr uint64_t kMaxRegionFile = 1 << 20;  // memfds are sparse; cookies in the first 64 KiB
