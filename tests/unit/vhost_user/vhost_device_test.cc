@@ -209,7 +209,9 @@ TEST_F(DeviceTest, MemoryTableChecks) {
     std::vector<std::byte> p(sizeof(MemTableHeader) + regions.size() * sizeof(MemRegionDesc));
     MemTableHeader h{static_cast<uint32_t>(regions.size()), 0};
     std::memcpy(p.data(), &h, sizeof(h));
-    std::memcpy(p.data() + sizeof(h), regions.data(), regions.size() * sizeof(MemRegionDesc));
+    if (!regions.empty()) {  // memcpy from an empty vector's null data() is undefined
+      std::memcpy(p.data() + sizeof(h), regions.data(), regions.size() * sizeof(MemRegionDesc));
+    }
     Message m = make(Request::SetMemTable, p.data(), static_cast<uint32_t>(p.size()));
     for (size_t i = 0; i < fds; ++i) m.fds.push_back(sealed_memfd(kMemBytes));
     return m;
