@@ -23,3 +23,10 @@ for ports in 2 64; do
     printf "%-6s %-9s %.1f\n" "$ports" "$stations" "$(echo "($b - $a) / ($N2 - $N1)" | bc -l)"
   done
 done
+# VLAN chain (bridge_bench.cc, VlanChain): one bulk flow through two bridges, per frame.
+printf "%-18s %s\n" vlan-chain instructions/frame
+for mode in unaware access pushpop; do
+  a=$(valgrind --tool=callgrind --callgrind-out-file=/dev/stdout "$BIN" --vlan-frames $N1 $mode 2>/dev/null | awk '/^summary:/ {print $2}')
+  b=$(valgrind --tool=callgrind --callgrind-out-file=/dev/stdout "$BIN" --vlan-frames $N2 $mode 2>/dev/null | awk '/^summary:/ {print $2}')
+  printf "%-18s %.1f\n" "$mode" "$(echo "($b - $a) / ($N2 - $N1)" | bc -l)"
+done

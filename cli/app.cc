@@ -37,11 +37,13 @@ int run_vswctl(const std::vector<std::string>& args, std::ostream& out, std::ost
   add_global_options(app, ctx.options());
   add_bridge_verbs(app, ctx);
   add_port_verbs(app, ctx);
+  add_mirror_verbs(app, ctx);
   add_fdb_verbs(app, ctx);
   add_stats_verbs(app, ctx);
   add_dp_verbs(app, ctx);
   add_apply_verbs(app, ctx);
   add_misc_verbs(app, ctx);
+  add_capture_verbs(app, ctx);
 
   try {
     app.parse(std::vector<std::string>(args.rbegin(), args.rend()));  // CLI11 wants it reversed

@@ -56,6 +56,12 @@ class Context {
   // Details of the last failed call() (FailureKind None if it succeeded).
   const protocol::Failure& last_failure() const noexcept { return failure_; }
 
+  // After a call() whose reply is followed by a stream: the connection's fd (the caller owns it
+  // now) and the bytes already read past the reply (protocol::Client::release_connection).
+  int release_connection(std::string& buffered) noexcept {
+    return client_ ? client_->release_connection(buffered) : -1;
+  }
+
   // Prints "vswctl: <message>" on err() and returns the exit code of the last failed call().
   int fail_call(const Error& e);
   // Prints "vswctl: <message>" on err() and returns ExitCode::Usage.

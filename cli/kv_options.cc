@@ -22,4 +22,24 @@ Result<nlohmann::json> parse_key_values(const std::vector<std::string>& items) {
   return out;
 }
 
+Result<nlohmann::json> parse_id_list(const std::string& text) {
+  nlohmann::json out = nlohmann::json::array();
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    const bool digits = !item.empty() && item.size() <= 5 &&
+                        item.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoul(item) > 65535) {
+      return make_error(Errc::InvalidArgument, "'{}' is not a number in a comma-separated list",
+                        item);
+    }
+    out.push_back(std::stoul(item));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace vsw::cli

@@ -78,6 +78,7 @@ json show_port(const json& cfg_port, const json& port_list) {
   const json& options = field(cfg_port, "options");
   node["options"] = options.is_object() ? options : json::object();
   node["link"] = live ? field(*live, "link") : json(nullptr);
+  if (std::string v = vlan_text(live ? *live : cfg_port); !v.empty()) node["vlan"] = v;
   if (live && field(*live, "state").is_string()) node["state"] = field(*live, "state");
   if (live && field(*live, "dynamic") == json(true)) node["dynamic"] = true;
   return node;
@@ -191,6 +192,7 @@ std::string render_show(const json& tree) {
         line(out, 2, "options: " + options_text(options));
       }
       line(out, 2, "link: " + scalar_text(field(p, "link")));
+      if (field(p, "vlan").is_string()) line(out, 2, "vlan: " + scalar_text(field(p, "vlan")));
       const json& state = field(p, "state");
       if (state.is_string() && state != "ok") line(out, 2, "state: " + scalar_text(state));
     }
@@ -203,7 +205,7 @@ std::string render_port(const json& port_show) {
   line(out, 0, "Port " + string_field(port_show, "name"));
   static const char* const kOrder[] = {"type",  "bridge", "id",        "link",
                                        "state", "mtu",    "rx_queues", "tx_queues"};
-  std::set<std::string> done = {"name", "options", "details", "stats"};
+  std::set<std::string> done = {"name", "options", "details", "stats", "vlan_mode", "tag", "trunks"};
   for (const char* key : kOrder) {
     if (port_show.is_object() && port_show.contains(key)) {
       key_value(out, 1, key, port_show[key]);
@@ -217,9 +219,53 @@ std::string render_port(const json& port_show) {
   }
   const json& options = field(port_show, "options");
   line(out, 1, "options: " + options_text(options));
+  if (port_show.is_object() && port_show.contains("vlan_mode")) {
+    const std::string vlan = vlan_text(port_show);
+    line(out, 1, "vlan: " + (vlan.empty() ? std::string("none") : vlan));
+  }
   for (const char* key : {"details", "stats"}) {
     const json& v = field(port_show, key);
     if (!v.is_null()) key_value(out, 1, key, v);
+  }
+  return out;
+}
+
+std::string vlan_text(const json& port) {
+  const std::string mode = string_field(port, "vlan_mode");
+  if (mode.empty() || mode == "none") return "";
+  std::string out = mode;
+  const json& tag = field(port, "tag");
+  if (tag.is_number()) out += " tag=" + scalar_text(tag);
+  if (mode != "access") {
+    std::string list;
+    const json& trunks = field(port, "trunks");
+    if (trunks.is_array()) {
+      for (const json& t : trunks) list += (list.empty() ? "" : ",") + scalar_text(t);
+    }
+    out += " trunks=" + (list.empty() ? std::string("all") : list);
+  }
+  return out;
+}
+
+std::string render_mirrors(const json& mirrors) {
+  if (!mirrors.is_array() || mirrors.empty()) return "no mirrors\n";
+  std::string out;
+  auto names = [](const json& list) {
+    std::string s;
+    if (list.is_array()) {
+      for (const json& v : list) s += (s.empty() ? "" : ",") + scalar_text(v);
+    }
+    return s.empty() ? std::string("-") : s;
+  };
+  for (const json& m : mirrors) {
+    line(out, 0, "Mirror " + string_field(m, "name") + " (bridge " + string_field(m, "bridge") + ")");
+    line(out, 1, "select_src_port: " + names(field(m, "select_src_port")));
+    line(out, 1, "select_dst_port: " + names(field(m, "select_dst_port")));
+    const std::string vlans = names(field(m, "select_vlan"));
+    line(out, 1, "select_vlan: " + (vlans == "-" ? std::string("all") : vlans));
+    line(out, 1, "output_port: " + scalar_text(field(m, "output_port")));
+    line(out, 1, "packets: " + scalar_text(field(m, "packets")) +
+                     " bytes: " + scalar_text(field(m, "bytes")));
   }
   return out;
 }

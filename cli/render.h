@@ -63,6 +63,11 @@ std::string render_actions(const nlohmann::json& apply_result, bool dry_run);
 
 // fdb.show result: PORT MAC AGE, sorted by port then MAC.
 std::string render_fdb(const nlohmann::json& entries);
+// mirror.list: one block per mirror (bridge, selection, output port, counters).
+std::string render_mirrors(const nlohmann::json& mirrors);
+// "access tag=10", "trunk trunks=10,20" ("trunks=all" when empty), "native-untagged tag=10
+// trunks=all"; "" for a port without VLAN settings (vlan_mode absent or "none").
+std::string vlan_text(const nlohmann::json& port);
 
 // stats.show result: one row per port with packet, byte and total drop counts; then, if any drop
 // is non-zero, a "drops:" block naming each non-zero reason per port and direction.
@@ -71,6 +76,10 @@ std::string render_stats(const nlohmann::json& stats);
 // dp.show result: TSC rate and mempool lines, then one row per worker (busy share computed from
 // busy_tsc / (busy_tsc + idle_tsc); an unpinned worker's cpu -1 shows as "any").
 std::string render_dp(const nlohmann::json& dp);
+
+// capture.list result: ID PORT DIRECTION SNAPLEN MATCHED DROPPED FILTER; "no capture running"
+// when empty (render_captures.cc).
+std::string render_captures(const nlohmann::json& captures);
 
 // daemon.methods result: METHOD USAGE, sorted by method.
 std::string render_methods(const nlohmann::json& methods);

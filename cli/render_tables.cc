@@ -72,16 +72,21 @@ std::string busy_share(const json& worker) {
 }  // namespace
 
 std::string render_fdb(const json& entries) {
-  std::vector<std::tuple<std::string, std::string, std::string>> rows;
+  // Sorted by port, then VLAN (numerically; a missing VLAN first), then MAC.
+  std::vector<std::tuple<std::string, int64_t, std::string, std::string>> rows;
   if (entries.is_array()) {
     for (const json& e : entries) {
-      rows.emplace_back(scalar_text(field(e, "port")), scalar_text(field(e, "mac")),
-                        scalar_text(field(e, "age_s")));
+      const json& vlan = field(e, "vlan");
+      rows.emplace_back(scalar_text(field(e, "port")),
+                        vlan.is_number_unsigned() ? vlan.get<int64_t>() : -1,
+                        scalar_text(field(e, "mac")), scalar_text(field(e, "age_s")));
     }
   }
   std::sort(rows.begin(), rows.end());
-  TextTable t({{"PORT"}, {"MAC"}, {"AGE_S", Align::Right}});
-  for (auto& [port, mac, age] : rows) t.add_row({port, mac, age});
+  TextTable t({{"PORT"}, {"VLAN", Align::Right}, {"MAC"}, {"AGE_S", Align::Right}});
+  for (auto& [port, vlan, mac, age] : rows) {
+    t.add_row({port, vlan < 0 ? std::string("-") : std::to_string(vlan), mac, age});
+  }
   return t.str();
 }
 
@@ -125,10 +130,13 @@ std::string render_dp(const json& dp) {
   }
   TextTable t({{"WORKER", Align::Right},
                {"CPU", Align::Right},
+               {"MODE"},
                {"PACKETS", Align::Right},
                {"BATCHES", Align::Right},
                {"CYCLES/PKT", Align::Right},
                {"BUSY", Align::Right},
+               {"SLEEPS", Align::Right},
+               {"WAKEUPS", Align::Right},
                {"RX_QUEUES"}});
   const json& workers = field(dp, "workers");
   if (workers.is_array()) {
@@ -142,8 +150,9 @@ std::string render_dp(const json& dp) {
         }
       }
       t.add_row({scalar_text(field(w, "id")), cpu_text(field(w, "cpu")),
-                 scalar_text(field(w, "packets")), scalar_text(field(w, "batches")),
-                 number_1dp(field(w, "cycles_per_packet")), busy_share(w),
+                 scalar_text(field(w, "poll_mode")), scalar_text(field(w, "packets")),
+                 scalar_text(field(w, "batches")), number_1dp(field(w, "cycles_per_packet")),
+                 busy_share(w), scalar_text(field(w, "sleeps")), scalar_text(field(w, "wakeups")),
                  queues.empty() ? "-" : queues});
     }
   }

@@ -1,6 +1,7 @@
 // control/config_model.cc — strict topology parsing, validation and serialisation.
 #include "control/config_model.h"
 
+#include <algorithm>
 #include <set>
 
 namespace vsw::control {
@@ -44,9 +45,102 @@ Result<uint32_t> get_u32(const json& obj, std::string_view key, uint32_t fallbac
   return static_cast<uint32_t>(it->get<uint64_t>());
 }
 
+// An optional list of VLAN ids (each 1..4094), sorted and unique.
+Result<std::vector<uint16_t>> get_vid_list(const json& obj, std::string_view key) {
+  std::vector<uint16_t> out;
+  const auto it = obj.find(key);
+  if (it == obj.end()) return out;
+  if (!it->is_array()) return make_error(Errc::InvalidArgument, "'{}' must be an array", key);
+  for (const json& v : *it) {
+    if (!v.is_number_unsigned() || v.get<uint64_t>() < kMinVid || v.get<uint64_t>() > kMaxVid) {
+      return make_error(Errc::InvalidArgument, "'{}' holds {}: VLAN ids are integers in {}..{}",
+                        key, v.dump(-1, ' ', false, json::error_handler_t::replace), kMinVid,
+                        kMaxVid);
+    }
+    out.push_back(static_cast<uint16_t>(v.get<uint64_t>()));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<std::vector<std::string>> get_string_list(const json& obj, std::string_view key) {
+  std::vector<std::string> out;
+  const auto it = obj.find(key);
+  if (it == obj.end()) return out;
+  if (!it->is_array()) return make_error(Errc::InvalidArgument, "'{}' must be an array", key);
+  for (const json& v : *it) {
+    if (!v.is_string()) {
+      return make_error(Errc::InvalidArgument, "'{}' must be an array of port names", key);
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// "vlan_mode", "tag", "trunks" of a port object.
+Result<VlanConfig> vlan_from_json(const json& j) {
+  VlanConfig c;
+  auto tag = get_u32(j, "tag", 0);
+  if (!tag) return tag.error();
+  if (*tag > kMaxVid || (j.contains("tag") && *tag < kMinVid)) {
+    return make_error(Errc::InvalidArgument, "tag {} is outside the VLAN ids {}..{}", *tag,
+                      kMinVid, kMaxVid);
+  }
+  c.tag = static_cast<uint16_t>(*tag);
+  auto trunks = get_vid_list(j, "trunks");
+  if (!trunks) return trunks.error();
+  c.trunks = std::move(*trunks);
+  if (const auto m = j.find("vlan_mode"); m != j.end()) {
+    if (!m->is_string()) return make_error(Errc::InvalidArgument, "'vlan_mode' must be a string");
+    auto mode = parse_vlan_mode(m->get<std::string>());
+    if (!mode) {
+      return make_error(Errc::InvalidArgument,
+                        "unknown vlan_mode '{}' (valid: access, trunk, native-untagged, "
+                        "native-tagged)",
+                        m->get<std::string>());
+    }
+    c.mode = *mode;
+  } else {
+    auto mode = implied_vlan_mode(c.tag, j.contains("trunks"));
+    if (!mode) return mode.error();
+    c.mode = *mode;
+  }
+  if (Status st = validate_vlan_config(c); !st) return st.error();
+  return c;
+}
+
+Result<MirrorConfig> mirror_from_json(const json& j) {
+  if (!j.is_object()) return make_error(Errc::InvalidArgument, "a mirror must be an object");
+  if (Status st = check_keys(j, {"name", "select_src_port", "select_dst_port", "select_vlan",
+                                 "output_port"});
+      !st) {
+    return st.error();
+  }
+  MirrorConfig m;
+  auto name = get_string(j, "name");
+  if (!name) return name.error();
+  m.name = std::move(*name);
+  auto out = get_string(j, "output_port");
+  if (!out) return out.error();
+  m.output_port = std::move(*out);
+  auto src = get_string_list(j, "select_src_port");
+  if (!src) return src.error();
+  m.src_ports = std::move(*src);
+  auto dst = get_string_list(j, "select_dst_port");
+  if (!dst) return dst.error();
+  m.dst_ports = std::move(*dst);
+  auto vlans = get_vid_list(j, "select_vlan");
+  if (!vlans) return vlans.error();
+  m.vlans = std::move(*vlans);
+  return m;
+}
+
 Result<PortModel> port_from_json(const json& j) {
   if (!j.is_object()) return make_error(Errc::InvalidArgument, "a port must be an object");
-  if (Status st = check_keys(j, {"name", "type", "options"}); !st) return st.error();
+  if (Status st = check_keys(j, {"name", "type", "options", "vlan_mode", "tag", "trunks"}); !st) {
+    return st.error();
+  }
   PortModel p;
   auto name = get_string(j, "name");
   if (!name) return name.error();
@@ -65,13 +159,17 @@ Result<PortModel> port_from_json(const json& j) {
       p.options.emplace(item.key(), item.value().get<std::string>());
     }
   }
+  auto vlan = vlan_from_json(j);
+  if (!vlan) return vlan.error();
+  p.vlan = std::move(*vlan);
   if (Status st = validate_port(p); !st) return st.error();
   return p;
 }
 
 Result<BridgeModel> bridge_from_json(const json& j) {
   if (!j.is_object()) return make_error(Errc::InvalidArgument, "a bridge must be an object");
-  if (Status st = check_keys(j, {"name", "aging_s", "max_macs", "memif_dynamic", "ports"}); !st) {
+  if (Status st = check_keys(j, {"name", "aging_s", "max_macs", "memif_dynamic", "ports", "mirrors"});
+      !st) {
     return st.error();
   }
   BridgeModel b;
@@ -97,6 +195,14 @@ Result<BridgeModel> bridge_from_json(const json& j) {
       auto p = port_from_json((*ports)[i]);
       if (!p) return at(fmt::format("ports[{}]", i), p.error());
       b.ports.push_back(std::move(*p));
+    }
+  }
+  if (const auto mirrors = j.find("mirrors"); mirrors != j.end()) {
+    if (!mirrors->is_array()) return make_error(Errc::InvalidArgument, "'mirrors' must be an array");
+    for (size_t i = 0; i < mirrors->size(); ++i) {
+      auto m = mirror_from_json((*mirrors)[i]);
+      if (!m) return at(fmt::format("mirrors[{}]", i), m.error());
+      b.mirrors.push_back(std::move(*m));
     }
   }
   return b;
@@ -126,6 +232,13 @@ const PortModel* ConfigModel::find_port(std::string_view name, const BridgeModel
         return &p;
       }
     }
+  }
+  return nullptr;
+}
+
+const MirrorConfig* BridgeModel::find_mirror(std::string_view mirror_name) const {
+  for (const MirrorConfig& m : mirrors) {
+    if (m.name == mirror_name) return &m;
   }
   return nullptr;
 }
@@ -175,6 +288,9 @@ Status validate_settings(const BridgeSettings& s) {
 
 Status validate_port(const PortModel& p) {
   if (Status st = validate_name("port name", p.name); !st) return st;
+  if (Status st = validate_vlan_config(p.vlan); !st) {
+    return make_error(Errc::InvalidArgument, "port '{}': {}", p.name, st.error().message);
+  }
   if (Status st = validate_name("port type", p.type); !st) return st;
   for (const auto& [key, value] : p.options) {
     if (key.empty() || key.size() > kMaxOptionKeyLen) {
@@ -184,6 +300,55 @@ Status validate_port(const PortModel& p) {
     if (value.size() > kMaxOptionValueLen) {
       return make_error(Errc::InvalidArgument, "port '{}': option '{}' is longer than {} bytes",
                         p.name, key, kMaxOptionValueLen);
+    }
+  }
+  return ok();
+}
+
+Status validate_mirror(const BridgeModel& b, const MirrorConfig& m) {
+  if (Status st = validate_name("mirror name", m.name); !st) return st;
+  auto fail = [&](const std::string& what) {
+    return make_error(Errc::InvalidArgument, "mirror '{}': {}", m.name, what);
+  };
+  if (m.src_ports.empty() && m.dst_ports.empty() && m.vlans.empty()) {
+    return fail("selects nothing: give source ports, destination ports or VLANs");
+  }
+  auto on_bridge = [&](const std::string& p) {
+    return std::any_of(b.ports.begin(), b.ports.end(),
+                       [&](const PortModel& pm) { return pm.name == p; });
+  };
+  if (!on_bridge(m.output_port)) {
+    return make_error(Errc::NotFound, "mirror '{}': output port '{}' is not on bridge '{}'",
+                      m.name, m.output_port, b.name);
+  }
+  for (const auto* list : {&m.src_ports, &m.dst_ports}) {
+    for (const std::string& p : *list) {
+      if (!on_bridge(p)) {
+        return make_error(Errc::NotFound, "mirror '{}': port '{}' is not on bridge '{}'", m.name,
+                          p, b.name);
+      }
+      if (p == m.output_port) {
+        return fail(fmt::format("output port '{}' cannot also be selected", p));
+      }
+      for (const MirrorConfig& o : b.mirrors) {
+        if (o.name != m.name && o.output_port == p) {
+          return fail(fmt::format("port '{}' is the output port of mirror '{}'", p, o.name));
+        }
+      }
+    }
+  }
+  for (const MirrorConfig& o : b.mirrors) {
+    if (o.name == m.name) continue;
+    for (const auto* list : {&o.src_ports, &o.dst_ports}) {
+      if (std::find(list->begin(), list->end(), m.output_port) != list->end()) {
+        return fail(
+            fmt::format("output port '{}' is selected by mirror '{}'", m.output_port, o.name));
+      }
+    }
+  }
+  for (uint16_t v : m.vlans) {
+    if (v < kMinVid || v > kMaxVid) {
+      return fail(fmt::format("VLAN {} is outside {}..{}", v, kMinVid, kMaxVid));
     }
   }
   return ok();
@@ -203,6 +368,16 @@ Status validate_config(const ConfigModel& cfg) {
       if (Status st = validate_port(p); !st) return st;
       if (!names.insert(p.name).second) {
         return make_error(Errc::InvalidArgument, "name '{}' is used more than once", p.name);
+      }
+    }
+    std::set<std::string_view> mirror_names;
+    for (const MirrorConfig& m : b.mirrors) {
+      if (!mirror_names.insert(m.name).second) {
+        return make_error(Errc::InvalidArgument, "bridge '{}': mirror '{}' is defined twice",
+                          b.name, m.name);
+      }
+      if (Status st = validate_mirror(b, m); !st) {
+        return make_error(st.error().code, "bridge '{}': {}", b.name, st.error().message);
       }
     }
   }
@@ -241,19 +416,40 @@ json port_options_to_json(const std::map<std::string, std::string>& options) {
   return o;
 }
 
+void vlan_to_json(const VlanConfig& v, json& port) {
+  if (!v.configured()) return;
+  port["vlan_mode"] = std::string(vlan_mode_name(v.mode));
+  if (v.tag != 0) port["tag"] = v.tag;
+  if (v.mode != VlanMode::Access) port["trunks"] = v.trunks;
+}
+
+json mirror_to_json(const MirrorConfig& m) {
+  return json{{"name", m.name},
+              {"select_src_port", m.src_ports},
+              {"select_dst_port", m.dst_ports},
+              {"select_vlan", m.vlans},
+              {"output_port", m.output_port}};
+}
+
 json config_to_json(const ConfigModel& cfg) {
   json bridges = json::array();
   for (const BridgeModel& b : cfg.bridges) {
     json ports = json::array();
     for (const PortModel& p : b.ports) {
-      ports.push_back(
-          {{"name", p.name}, {"type", p.type}, {"options", port_options_to_json(p.options)}});
+      json port = {{"name", p.name}, {"type", p.type}, {"options", port_options_to_json(p.options)}};
+      vlan_to_json(p.vlan, port);
+      ports.push_back(std::move(port));
     }
     json bridge = {{"name", b.name},
                    {"aging_s", b.settings.aging_s},
                    {"max_macs", b.settings.max_macs},
                    {"ports", std::move(ports)}};
     if (!b.settings.memif_dynamic.empty()) bridge["memif_dynamic"] = b.settings.memif_dynamic;
+    if (!b.mirrors.empty()) {
+      json mirrors = json::array();
+      for (const MirrorConfig& m : b.mirrors) mirrors.push_back(mirror_to_json(m));
+      bridge["mirrors"] = std::move(mirrors);
+    }
     bridges.push_back(std::move(bridge));
   }
   return json{{"bridges", std::move(bridges)}};

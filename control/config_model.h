@@ -24,6 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "dataplane/mirror.h"
+#include "dataplane/vlan.h"
 
 namespace vsw::control {
 
@@ -43,7 +45,14 @@ struct PortModel {
   std::string name;
   std::string type;
   std::map<std::string, std::string> options;
+  // 802.1Q settings (dataplane/vlan.h). JSON: "vlan_mode", "tag", "trunks", present only when
+  // the mode is not none.
+  VlanConfig vlan;
   bool operator==(const PortModel&) const = default;
+  // Equal but for the VLAN settings (which change without re-creating the port).
+  bool same_port(const PortModel& o) const {
+    return name == o.name && type == o.type && options == o.options;
+  }
 };
 
 struct BridgeSettings {
@@ -59,7 +68,12 @@ struct BridgeModel {
   std::string name;
   BridgeSettings settings;
   std::vector<PortModel> ports;  // in the order they were added
+  // Port mirrors (dataplane/mirror.h), in the order they were added. JSON: "mirrors", a list of
+  // {"name", "select_src_port", "select_dst_port", "select_vlan", "output_port"}, present only
+  // when not empty.
+  std::vector<MirrorConfig> mirrors;
   bool operator==(const BridgeModel&) const = default;
+  const MirrorConfig* find_mirror(std::string_view name) const;
 };
 
 struct ConfigModel {
@@ -81,6 +95,9 @@ Status validate_name(std::string_view what, std::string_view name);
 bool is_name_char(char c) noexcept;
 Status validate_settings(const BridgeSettings& s);
 Status validate_port(const PortModel& p);
+// A mirror of bridge `b`: a valid name, at least one selection, ports of `b`, VLANs in
+// 1..4094, the output port not selected by it or any other mirror of `b`.
+Status validate_mirror(const BridgeModel& b, const MirrorConfig& m);
 // Everything above plus uniqueness of every name across bridges and ports, and the port limit.
 Status validate_config(const ConfigModel& cfg);
 
@@ -91,5 +108,8 @@ Result<ConfigModel> config_from_json(const nlohmann::json& j);
 // The topology schema, every field present (aging_s, max_macs, options), in model order.
 nlohmann::json config_to_json(const ConfigModel& cfg);
 nlohmann::json port_options_to_json(const std::map<std::string, std::string>& options);
+// Adds "vlan_mode", "tag", "trunks" to `port` when `v` is configured (the port schema's form).
+void vlan_to_json(const VlanConfig& v, nlohmann::json& port);
+nlohmann::json mirror_to_json(const MirrorConfig& m);
 
 }  // namespace vsw::control

@@ -41,7 +41,7 @@ Status ControlPlane::add_bridge(const std::string& name, const BridgeSettings& s
     (void)sw_.del_bridge(name);
     return st;
   }
-  running_.bridges.push_back(BridgeModel{name, s, {}});
+  running_.bridges.push_back(BridgeModel{name, s, {}, {}});
   return ok();
 }
 
@@ -73,7 +73,7 @@ Status ControlPlane::set_bridge(const std::string& name, const BridgeSettings& s
 Status ControlPlane::create_port(const std::string& bridge, const PortModel& port) {
   const ports::PortSpec spec{port.name, port.type, port.options};
   return sw_.add_port(bridge, port.name,
-                      [&](PortId id) { return factory_.create(spec, id, env_); });
+                      [&](PortId id) { return factory_.create(spec, id, env_); }, port.vlan);
 }
 
 Status ControlPlane::add_port(const std::string& bridge, const PortModel& port) {
@@ -101,11 +101,65 @@ Status ControlPlane::del_port(const std::string& name) {
   if (running_.find_port(name) == nullptr) {
     return make_error(Errc::NotFound, "port '{}' does not exist", name);
   }
+  const BridgeModel* on = nullptr;
+  running_.find_port(name, &on);
   // A port in error never reached the Switch.
   if (!port_in_error(name)) {
     if (Status st = sw_.del_port(name); !st) return st;
   }
   forget_port(name);
+  refresh_mirrors(*running_.find_bridge(on->name));
+  return ok();
+}
+
+void ControlPlane::refresh_mirrors(BridgeModel& b) {
+  auto now = sw_.mirrors(b.name);
+  if (!now) return;
+  b.mirrors.clear();
+  for (const MirrorInfo& m : *now) b.mirrors.push_back(m.config);
+}
+
+Status ControlPlane::set_port_vlan(const std::string& name, const VlanConfig& vlan) {
+  const BridgeModel* b = nullptr;
+  const PortModel* p = running_.find_port(name, &b);
+  if (p == nullptr) {
+    if (dynamic_.find(name) != nullptr) {
+      return make_error(Errc::InvalidArgument,
+                        "port '{}' is a dynamic memif port: it has no saved settings", name);
+    }
+    return make_error(Errc::NotFound, "port '{}' does not exist", name);
+  }
+  if (Status st = validate_vlan_config(vlan); !st) return st;
+  if (!port_in_error(name)) {
+    if (Status st = sw_.set_port_vlan(name, vlan); !st) return st;
+  }
+  BridgeModel& mb = *running_.find_bridge(b->name);
+  for (PortModel& pm : mb.ports) {
+    if (pm.name == name) pm.vlan = vlan;
+  }
+  return ok();
+}
+
+Status ControlPlane::add_mirror(const std::string& bridge, const MirrorConfig& m) {
+  BridgeModel* b = running_.find_bridge(bridge);
+  if (b == nullptr) return make_error(Errc::NotFound, "bridge '{}' does not exist", bridge);
+  if (b->find_mirror(m.name) != nullptr) {
+    return make_error(Errc::AlreadyExists, "bridge '{}' already has a mirror '{}'", bridge, m.name);
+  }
+  if (Status st = validate_mirror(*b, m); !st) return st;
+  if (Status st = sw_.add_mirror(bridge, m); !st) return st;
+  b->mirrors.push_back(m);
+  return ok();
+}
+
+Status ControlPlane::del_mirror(const std::string& bridge, const std::string& name) {
+  BridgeModel* b = running_.find_bridge(bridge);
+  if (b == nullptr) return make_error(Errc::NotFound, "bridge '{}' does not exist", bridge);
+  if (b->find_mirror(name) == nullptr) {
+    return make_error(Errc::NotFound, "bridge '{}' has no mirror '{}'", bridge, name);
+  }
+  if (Status st = sw_.del_mirror(bridge, name); !st) return st;
+  std::erase_if(b->mirrors, [&](const MirrorConfig& m) { return m.name == name; });
   return ok();
 }
 
@@ -143,6 +197,15 @@ Status ControlPlane::restore(const ConfigModel& cfg) {
         ++failed;
       }
       mb.ports.push_back(p);
+    }
+  }
+  for (const BridgeModel& b : cfg.bridges) {
+    for (const MirrorConfig& m : b.mirrors) {
+      if (Status st = add_mirror(b.name, m); !st) {
+        // Only when a port it names is in error; logged, and not kept (it would not forward).
+        log::ctl().error("mirror not restored bridge={} mirror={} reason={}", b.name, m.name,
+                         st.error().message);
+      }
     }
   }
   log::ctl().info("configuration restored bridges={} ports={} ports_in_error={}",

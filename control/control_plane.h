@@ -48,7 +48,13 @@ class ControlPlane final : public ActionSink {
   Status set_bridge(const std::string& name, const BridgeSettings& s) override;
   // Creates the port through the PortFactory and attaches it.
   Status add_port(const std::string& bridge, const PortModel& port) override;
+  // Also drops the port from the mirrors of its bridge (a mirror whose output it was goes).
   Status del_port(const std::string& name) override;
+  // InvalidArgument for inconsistent settings, NotFound for an unknown port; a port in error
+  // gets the settings in the model only (used when it is created).
+  Status set_port_vlan(const std::string& name, const VlanConfig& vlan) override;
+  Status add_mirror(const std::string& bridge, const MirrorConfig& m) override;
+  Status del_mirror(const std::string& bridge, const std::string& name) override;
   // Tries again to create a port in error with its saved settings; ok() if it is not in error.
   Status retry_port(const std::string& name);
 
@@ -77,6 +83,8 @@ class ControlPlane final : public ActionSink {
   Status check_name_free(const std::string& name) const;
   Status create_port(const std::string& bridge, const PortModel& port);
   void forget_port(const std::string& name);
+  // The model's mirrors of `bridge` as the Switch has them now (after a port left).
+  void refresh_mirrors(BridgeModel& b);
 
   Switch& sw_;
   const ports::PortFactory& factory_;

@@ -32,6 +32,8 @@ std::string_view type_phrase(FieldType t) {
     case FieldType::Unsigned: return "a non-negative integer";
     case FieldType::Object: return "an object";
     case FieldType::StringMap: return "an object of strings";
+    case FieldType::StringList: return "an array of strings";
+    case FieldType::UnsignedList: return "an array of non-negative integers";
   }
   return "?";
 }
@@ -42,6 +44,13 @@ bool has_type(const json& v, FieldType t) {
     case FieldType::Bool: return v.is_boolean();
     case FieldType::Unsigned: return v.is_number_unsigned();
     case FieldType::Object: return v.is_object();
+    case FieldType::StringList:
+    case FieldType::UnsignedList:
+      if (!v.is_array()) return false;
+      for (const auto& e : v) {
+        if (t == FieldType::StringList ? !e.is_string() : !e.is_number_unsigned()) return false;
+      }
+      return true;
     case FieldType::StringMap:
       if (!v.is_object()) return false;
       for (const auto& item : v.items()) {
@@ -140,6 +149,11 @@ std::string Dispatcher::parse_error_reply(std::string_view message) {
 }
 
 std::optional<std::string> Dispatcher::handle(std::string_view line) noexcept {
+  return handle(line, nullptr);
+}
+
+std::optional<std::string> Dispatcher::handle(std::string_view line,
+                                              std::unique_ptr<ReplyStream>* stream) noexcept {
   try {
     if (nesting_exceeds(line, kMaxDepth)) {
       return parse_error_reply(fmt::format("JSON nested deeper than {} levels", kMaxDepth));
@@ -149,7 +163,7 @@ std::optional<std::string> Dispatcher::handle(std::string_view line) noexcept {
     if (request.is_discarded()) return parse_error_reply("parse error: invalid JSON");
 
     if (!request.is_array()) {
-      auto reply = handle_one(request);
+      auto reply = handle_one(request, stream);
       if (!reply) return std::nullopt;
       return dump_line(*reply);
     }
@@ -161,7 +175,7 @@ std::optional<std::string> Dispatcher::handle(std::string_view line) noexcept {
     }
     json replies = json::array();
     for (const json& element : request) {
-      if (auto reply = handle_one(element)) replies.push_back(std::move(*reply));
+      if (auto reply = handle_one(element, nullptr)) replies.push_back(std::move(*reply));
     }
     if (replies.empty()) return std::nullopt;
     return dump_line(replies);
@@ -174,7 +188,8 @@ std::optional<std::string> Dispatcher::handle(std::string_view line) noexcept {
   }
 }
 
-std::optional<json> Dispatcher::handle_one(const json& request) {
+std::optional<json> Dispatcher::handle_one(const json& request,
+                                           std::unique_ptr<ReplyStream>* stream) {
   // §4: a request is an object with "jsonrpc": "2.0", a string "method", optional structured
   // "params" and optional "id" (absent = notification).
   if (!request.is_object()) {
@@ -212,10 +227,11 @@ std::optional<json> Dispatcher::handle_one(const json& request) {
     return make_error_reply(id, protocol::kMethodNotFound,
                             fmt::format("method not found: '{}'", name));
   }
-  return invoke(found->second, request, notification ? nullptr : &id);
+  return invoke(found->second, request, notification ? nullptr : &id, stream);
 }
 
-std::optional<json> Dispatcher::invoke(const Method& m, const json& request, const json* id) {
+std::optional<json> Dispatcher::invoke(const Method& m, const json& request, const json* id,
+                                       std::unique_ptr<ReplyStream>* stream) {
   static const json kEmpty = json::object();
   const auto params_it = request.find("params");
   const json& params = params_it == request.end() ? kEmpty : *params_it;
@@ -228,7 +244,7 @@ std::optional<json> Dispatcher::invoke(const Method& m, const json& request, con
                             fmt::format("invalid params: {}", st.error().message));
   }
 
-  Call call{params};
+  Call call{params, json::object(), stream != nullptr && id != nullptr, nullptr};
   Result<json> result = make_error(Errc::Internal, "handler did not run");
   try {
     result = m.handler(call);
@@ -248,6 +264,7 @@ std::optional<json> Dispatcher::invoke(const Method& m, const json& request, con
     return make_error_reply(*id, protocol::errc_to_rpc_code(e.code), e.message, std::move(data));
   }
   if (id == nullptr) return std::nullopt;
+  if (call.stream && call.stream_allowed) *stream = std::move(call.stream);
   return json{{"jsonrpc", "2.0"}, {"id", *id}, {"result", std::move(*result)}};
 }
 

@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,12 +31,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "control/reply_stream.h"
 
 namespace vsw::control {
 
 // The JSON type a params field must have. Unsigned accepts non-negative integers only;
 // StringMap is an object whose values are all strings (port options).
-enum class FieldType : uint8_t { String, Bool, Unsigned, Object, StringMap };
+enum class FieldType : uint8_t { String, Bool, Unsigned, Object, StringMap, StringList, UnsignedList };
 
 struct FieldSpec {
   std::string name;
@@ -49,6 +51,12 @@ struct Call {
   const nlohmann::json& params;
   // Members merged into error.data when the handler fails (e.g. {"done": [...]}).
   nlohmann::json error_data = nlohmann::json::object();
+  // True when the transport can carry a stream after the reply: a single request (not in a
+  // batch, not a notification) from a transport that asked for streams (handle() with a
+  // stream pointer). A streaming method refuses to run otherwise.
+  bool stream_allowed = false;
+  // Set by a streaming method on success: its bytes follow the reply (control/reply_stream.h).
+  std::unique_ptr<ReplyStream> stream;
 };
 
 class Dispatcher {
@@ -65,6 +73,10 @@ class Dispatcher {
   // nullopt when nothing must be sent (a notification or an all-notification batch). Never
   // throws.
   std::optional<std::string> handle(std::string_view line) noexcept;
+  // The same for a transport that can stream: when the line was one request whose method
+  // succeeded with a stream, *stream receives it (the reply line goes first, then the stream).
+  std::optional<std::string> handle(std::string_view line,
+                                    std::unique_ptr<ReplyStream>* stream) noexcept;
 
   // The standard reply a transport sends for a line it refused to read (e.g. over the size
   // limit): a -32700 error with a null id.
@@ -82,9 +94,11 @@ class Dispatcher {
 
   // Handles one element: a request object or anything that should have been one. Returns the
   // reply object, or nullopt for a notification.
-  std::optional<nlohmann::json> handle_one(const nlohmann::json& request);
+  std::optional<nlohmann::json> handle_one(const nlohmann::json& request,
+                                           std::unique_ptr<ReplyStream>* stream);
   std::optional<nlohmann::json> invoke(const Method& m, const nlohmann::json& request,
-                                       const nlohmann::json* id);
+                                       const nlohmann::json* id,
+                                       std::unique_ptr<ReplyStream>* stream);
 
   std::map<std::string, Method, std::less<>> methods_;
 };

@@ -67,7 +67,7 @@ bool DynamicMemifPorts::create(const std::string& bridge, const std::string& soc
                     id, name);
     return false;
   }
-  PortModel model{name, "memif", {{"socket", socket}, {"id", std::to_string(id)}}};
+  PortModel model{name, "memif", {{"socket", socket}, {"id", std::to_string(id)}}, {}};
   const ports::PortSpec spec{model.name, model.type, model.options};
   Status st = sw_.add_port(bridge, name, [&](PortId pid) { return factory_.create(spec, pid, env_); });
   if (!st) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <deque>
+#include <map>
 #include <string>
 
 #include <boost/asio/co_spawn.hpp>
@@ -44,6 +45,28 @@ bool is_blank(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
 }
 
+// The connecting process's uid (socket(7) SO_PEERCRED); -1 when unknown.
+int64_t peer_uid(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+  return cred.uid;
+}
+
+// One best-effort, non-blocking JSON-RPC error line (id null) on `fd`: the client learns why it
+// is closed. Never waits for a client that does not read.
+void send_unavailable(int fd, const std::string& message) {
+  const nlohmann::json reply = {
+      {"jsonrpc", "2.0"},
+      {"id", nullptr},
+      {"error",
+       {{"code", protocol::errc_to_rpc_code(Errc::Unavailable)},
+        {"message", message},
+        {"data", {{"errc", errc_name(Errc::Unavailable)}}}}}};
+  const std::string line = reply.dump() + "\n";
+  [[maybe_unused]] ssize_t n = ::send(fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 }  // namespace
 
 // --- Session ------------------------------------------------------------------------------------
@@ -55,7 +78,20 @@ class RpcServer::Session : public std::enable_shared_from_this<Session> {
         socket_(std::move(sock)),
         wake_(socket_.get_executor()),
         idle_timer_(socket_.get_executor()),
-        last_activity_(Clock::now()) {}
+        last_activity_(Clock::now()),
+        uid_(peer_uid(socket_.native_handle())) {}
+
+  int64_t uid() const noexcept { return uid_; }
+  Clock::time_point last_activity() const noexcept { return last_activity_; }
+
+  // Closed to admit a new client: tells the client why first (best effort).
+  void evict(size_t limit) {
+    if (closed_) return;
+    send_unavailable(socket_.native_handle(),
+                     fmt::format("connection closed: the client limit ({}) was reached and this "
+                                 "was the longest-idle connection of its user", limit));
+    close();
+  }
 
   void start() {
     // Each coroutine holds a reference from its creation on, so close() before they first run
@@ -75,6 +111,7 @@ class RpcServer::Session : public std::enable_shared_from_this<Session> {
     socket_.close(ec);
     wake_.cancel();
     idle_timer_.cancel();
+    stream_.reset();  // a capture stops here when its client goes away
     server_.forget(shared_from_this());
   }
 
@@ -90,9 +127,14 @@ class RpcServer::Session : public std::enable_shared_from_this<Session> {
 
   // Handles one complete line; false when the session must stop reading.
   bool on_line(std::string_view line) {
-    if (is_blank(line)) return true;
+    if (is_blank(line) || streaming_) return true;  // a streaming connection takes no requests
     ++server_.stats_.requests;
-    if (auto reply = server_.dispatcher_.handle(line)) enqueue(std::move(*reply));
+    std::unique_ptr<ReplyStream> stream;
+    if (auto reply = server_.dispatcher_.handle(line, &stream)) enqueue(std::move(*reply));
+    if (stream) {
+      stream_ = std::move(stream);
+      streaming_ = true;
+    }
     if (pending_bytes_ > server_.limits_.max_pending_reply_bytes) {
       ++server_.stats_.slow;
       VSW_LOG_RL(log::ctl(), spdlog::level::warn, 1000,
@@ -158,7 +200,9 @@ class RpcServer::Session : public std::enable_shared_from_this<Session> {
         if (ec) {
           // EOF (the client half-closed): handle an unterminated last line, send what is
           // queued, then close. Any other error: close now.
-          if (ec == asio::error::eof) {
+          if (ec == asio::error::eof && streaming_) {
+            close();  // the client of a stream closed: it wants no more
+          } else if (ec == asio::error::eof) {
             if (!partial_.empty()) {
               std::string last = std::move(partial_);
               partial_.clear();
@@ -199,8 +243,32 @@ class RpcServer::Session : public std::enable_shared_from_this<Session> {
           close();
           co_return;
         }
-        // Sleep until enqueue(), close_after_flush() or close() cancels the timer.
         boost::system::error_code ec;
+        if (stream_) {
+          // Streaming (reply_stream.h): write what the stream has, or look again shortly.
+          stream_chunk_.clear();
+          const bool more = stream_->pull(stream_chunk_, kStreamChunkBytes);
+          if (!more) stream_.reset();
+          if (!stream_chunk_.empty()) {
+            co_await asio::async_write(socket_, asio::buffer(stream_chunk_),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (closed_) co_return;
+            if (ec) {
+              close();
+              co_return;
+            }
+            touch();
+          }
+          if (!more) {
+            close();
+            co_return;
+          }
+          if (!stream_chunk_.empty()) continue;
+          wake_.expires_after(kStreamPollInterval);
+          co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          continue;
+        }
+        // Sleep until enqueue(), close_after_flush() or close() cancels the timer.
         wake_.expires_at(Clock::time_point::max());
         co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       }
@@ -217,6 +285,10 @@ class RpcServer::Session : public std::enable_shared_from_this<Session> {
       idle_timer_.expires_at(last_activity_ + timeout);
       co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (closed_) co_return;
+      if (streaming_) {
+        touch();  // a stream may be quiet for long (a capture with no matching traffic)
+        continue;
+      }
       if (Clock::now() >= last_activity_ + timeout) {
         ++server_.stats_.idle;
         log::ctl().info("rpc client dropped reason=idle timeout_ms={}", timeout.count());
@@ -231,12 +303,19 @@ class RpcServer::Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer wake_;
   asio::steady_timer idle_timer_;
   Clock::time_point last_activity_;
+  int64_t uid_;
   std::array<char, 16384> chunk_{};
   std::string partial_;              // the current line so far, at most max_line_bytes
   std::deque<std::string> pending_;  // replies not yet written, each ending in '\n'
   size_t pending_bytes_ = 0;
   bool flush_then_close_ = false;
   bool closed_ = false;
+  // A streaming reply (reply_stream.h): pulled every kStreamPollInterval while it has nothing.
+  static constexpr size_t kStreamChunkBytes = 256 * 1024;
+  static constexpr std::chrono::milliseconds kStreamPollInterval{2};
+  std::unique_ptr<ReplyStream> stream_;
+  std::string stream_chunk_;
+  bool streaming_ = false;
 };
 
 // --- RpcServer ----------------------------------------------------------------------------------
@@ -298,7 +377,7 @@ Status RpcServer::prepare_socket_path() {
   return ok();
 }
 
-Status RpcServer::start() {
+Status RpcServer::start(std::optional<gid_t> group) {
   if (listening_) return ok();
   if (Status st = prepare_socket_path(); !st) return st;
   const std::string p = path_.string();
@@ -319,6 +398,11 @@ Status RpcServer::start() {
     const int err = errno;
     stop();
     return make_sys_error(Errc::Io, err, fmt::format("cannot chmod 0660 '{}'", p));
+  }
+  if (group && ::chown(p.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    const int err = errno;
+    stop();
+    return make_sys_error(Errc::Io, err, fmt::format("cannot give '{}' to group {}", p, *group));
   }
   acceptor_.listen(static_cast<int>(limits_.max_clients), ec);
   if (ec) {
@@ -346,19 +430,28 @@ void RpcServer::refuse(stream_protocol::socket& sock) {
   ++stats_.refused;
   VSW_LOG_RL(log::ctl(), spdlog::level::warn, 1000,
              "rpc client refused reason=too-many-clients limit={}", limits_.max_clients);
-  // One best-effort, non-blocking error line on the fresh socket, then close.
-  const nlohmann::json reply = {
-      {"jsonrpc", "2.0"},
-      {"id", nullptr},
-      {"error",
-       {{"code", protocol::errc_to_rpc_code(Errc::Unavailable)},
-        {"message", fmt::format("too many clients (limit {})", limits_.max_clients)},
-        {"data", {{"errc", errc_name(Errc::Unavailable)}}}}}};
-  const std::string line = reply.dump() + "\n";
-  [[maybe_unused]] ssize_t n =
-      ::send(sock.native_handle(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  send_unavailable(sock.native_handle(),
+                   fmt::format("too many clients (limit {})", limits_.max_clients));
   boost::system::error_code ec;
   sock.close(ec);
+}
+
+std::shared_ptr<RpcServer::Session> RpcServer::eviction_victim() const {
+  // The user with the most sessions pays, with its longest-idle one: a user flooding the socket
+  // evicts only itself, and an operator's new connection always gets in.
+  std::map<int64_t, size_t> per_uid;
+  for (const auto& s : sessions_) ++per_uid[s->uid()];
+  int64_t heaviest = -2;
+  size_t most = 0;
+  for (const auto& [uid, n] : per_uid) {
+    if (n > most) most = n, heaviest = uid;
+  }
+  std::shared_ptr<Session> victim;
+  for (const auto& s : sessions_) {
+    if (s->uid() != heaviest) continue;
+    if (!victim || s->last_activity() < victim->last_activity()) victim = s;
+  }
+  return victim;
 }
 
 asio::awaitable<void> RpcServer::accept_loop(std::shared_ptr<bool> alive) {
@@ -379,8 +472,16 @@ asio::awaitable<void> RpcServer::accept_loop(std::shared_ptr<bool> alive) {
       continue;
     }
     if (sessions_.size() >= limits_.max_clients) {
-      refuse(sock);
-      continue;
+      std::shared_ptr<Session> victim = eviction_victim();
+      if (!victim) {
+        refuse(sock);
+        continue;
+      }
+      ++stats_.evicted;
+      VSW_LOG_RL(log::ctl(), spdlog::level::warn, 1000,
+                 "rpc client evicted reason=client-limit limit={} uid={}", limits_.max_clients,
+                 victim->uid());
+      victim->evict(limits_.max_clients);
     }
     ++stats_.accepted;
     auto session = std::make_shared<Session>(*this, std::move(sock));

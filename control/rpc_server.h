@@ -12,7 +12,10 @@
 //     server never buffers more than max_line_bytes + one read chunk for a client;
 //   * more than max_pending_reply_bytes of unread replies: the client is dropped (it does not
 //     read); nothing waits for it;
-//   * more than max_clients connections: a new client gets one -32006 error line and is closed;
+//   * max_clients connections: the operator always gets in. A new client evicts the longest-idle
+//     session of the user (SO_PEERCRED uid) holding the most sessions — so one user flooding the
+//     socket only ever evicts its own connections — which gets one -32006 error line saying why
+//     and is closed. Only with max_clients == 0 is a new client refused (same error line);
 //   * idle or half-open clients: dropped by the watchdog.
 // Nothing blocks: all socket I/O is asynchronous, and the dataplane never waits for control.
 //
@@ -27,7 +30,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <sys/types.h>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
@@ -50,7 +55,8 @@ struct RpcLimits {
 // Counters for observability and tests.
 struct RpcServerStats {
   uint64_t accepted = 0;
-  uint64_t refused = 0;   // over max_clients
+  uint64_t refused = 0;   // over max_clients with nobody to evict (max_clients == 0)
+  uint64_t evicted = 0;   // longest-idle sessions closed to admit a new client
   uint64_t oversize = 0;  // closed for a line over max_line_bytes
   uint64_t slow = 0;      // dropped for too many unread reply bytes
   uint64_t idle = 0;      // dropped by the idle watchdog
@@ -65,10 +71,11 @@ class RpcServer {
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
 
-  // Prepares the socket file, binds, chmod 0660, listens and starts accepting (the accept loop
-  // runs once the io_context runs). Unavailable if another process serves the path; Io or
-  // InvalidArgument for other failures.
-  Status start();
+  // Prepares the socket file, binds, chmod 0660 (and chown to `group` when given, so its
+  // members may connect), listens and starts accepting (the accept loop runs once the
+  // io_context runs). Unavailable if another process serves the path; Io or InvalidArgument for
+  // other failures.
+  Status start(std::optional<gid_t> group = std::nullopt);
   // Closes the listener and every client, unlinks the socket file. Idempotent.
   void stop();
 
@@ -82,6 +89,8 @@ class RpcServer {
 
   boost::asio::awaitable<void> accept_loop(std::shared_ptr<bool> alive);
   void refuse(boost::asio::local::stream_protocol::socket& sock);
+  // The session to close so that a client of `uid` gets in; nullptr when there is none.
+  std::shared_ptr<Session> eviction_victim() const;
   Status prepare_socket_path();
   void forget(const std::shared_ptr<Session>& s) { sessions_.erase(s); }
 

@@ -28,14 +28,18 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.h"
+#include "common/unix_ids.h"
 #include "control/control_plane.h"
 #include "control/dispatcher.h"
 #include "control/methods/methods.h"
+#include "control/metrics/metrics_server.h"
+#include "control/metrics/metrics_text.h"
 #include "control/rpc_server.h"
 #include "control/state_store.h"
 #include "daemon/options.h"
 #include "daemon/sd_notify.h"
 #include "daemon/signals.h"
+#include "daemon/vswitchd_main.h"
 #include "dataplane/switch.h"
 #include "ports/port_factory.h"
 
@@ -88,7 +92,7 @@ int fail(const Error& e) {
   return 1;
 }
 
-int run(const Options& o) {
+int run(const Options& o, const std::vector<ports::PortType>& extra_port_types) {
   std::error_code fs_ec;
   std::filesystem::create_directories(o.run_dir, fs_ec);
   if (fs_ec) {
@@ -108,13 +112,17 @@ int run(const Options& o) {
   sc.workers = o.workers;
   sc.cpus = o.cpus;
   sc.pool.buffers = o.mempool_buffers;
+  sc.pool.buffer_bytes = o.mempool_buffer_bytes;
   sc.pool.hugepages = o.hugepages;
-  sc.idle_sleep_us = o.idle_sleep_us;
+  sc.poll_mode = o.poll_mode;
   auto created = Switch::create(sc);
   if (!created) return fail(created.error());
   std::unique_ptr<Switch> sw = std::move(*created);
 
   ports::PortFactory factory;
+  for (const ports::PortType& t : extra_port_types) {
+    if (Status st = factory.add_type(t); !st) return fail(st.error());
+  }
   ports::PortEnv env{sw->mempool(), io, o.run_dir, o.workers, &sw->quiescent()};
   control::ControlPlane cp(*sw, factory, env, &store);
   control::Dispatcher dispatcher;
@@ -123,7 +131,21 @@ int run(const Options& o) {
   // vswitchd on the same socket stops here, without touching the running daemon's state.
   // Clients that connect now are served once io.run() starts, after the restore below.
   control::RpcServer server(io, o.socket_path, dispatcher);
-  if (Status st = server.start(); !st) return fail(st.error());
+  std::optional<gid_t> socket_group;
+  if (!o.socket_group.empty()) {
+    auto gid = group_id(o.socket_group, "--socket-group");
+    if (!gid) return fail(gid.error());
+    socket_group = *gid;
+  }
+  if (Status st = server.start(socket_group); !st) return fail(st.error());
+  std::unique_ptr<control::metrics::MetricsServer> metrics;
+  if (!o.metrics_listen.empty()) {
+    auto where = control::metrics::parse_listen_address(o.metrics_listen);
+    if (!where) return fail(where.error());
+    metrics = std::make_unique<control::metrics::MetricsServer>(
+        io, *where, [&sw] { return control::metrics::render(*sw, VSW_VERSION); });
+    if (Status st = metrics->start(); !st) return fail(st.error());
+  }
 
   if (Status st = cp.restore(startup->config); !st) return fail(st.error());
   if (startup->save) {
@@ -139,6 +161,7 @@ int run(const Options& o) {
     (void)sd_notify("STOPPING=1");
     stopping = true;
     server.stop();
+    if (metrics) metrics->stop();
     housekeeping.cancel();
     io.stop();
   };
@@ -163,6 +186,7 @@ int run(const Options& o) {
   // run, so none of them can see a destroyed port.
   stopping = true;
   server.stop();
+  metrics.reset();
   housekeeping.cancel();
   sw->stop();
   sw.reset();
@@ -171,16 +195,23 @@ int run(const Options& o) {
 }
 
 }  // namespace
-}  // namespace vsw::daemon
 
-int main(int argc, char** argv) {
-  auto parsed = vsw::daemon::parse_options(argc, argv);
+int vswitchd_main(int argc, char** argv, const std::vector<ports::PortType>& extra_port_types) {
+  auto parsed = parse_options(argc, argv);
   if (!parsed.options) return parsed.exit_code;
-  vsw::log::init();
-  if (vsw::Status st = vsw::log::set_levels(parsed.options->log_level); !st) {
+  log::init();
+  if (Status st = log::set_levels(parsed.options->log_level); !st) {
     std::fprintf(stderr, "vswitchd: --log-level: %s\n", st.error().message.c_str());
     return 2;
   }
-  vsw::daemon::ignore_sigpipe();
-  return vsw::daemon::run(*parsed.options);
+  ignore_sigpipe();
+  return run(*parsed.options, extra_port_types);
 }
+
+}  // namespace vsw::daemon
+
+// A test program that adds port types compiles this file with VSW_VSWITCHD_NO_MAIN and calls
+// vswitchd_main() from its own main (tests/models/vswitchd_model_main.cc).
+#ifndef VSW_VSWITCHD_NO_MAIN
+int main(int argc, char** argv) { return vsw::daemon::vswitchd_main(argc, argv); }
+#endif

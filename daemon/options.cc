@@ -1,6 +1,7 @@
 // daemon/options.cc — command-line parsing with CLI11.
 #include "daemon/options.h"
 
+#include <charconv>
 #include <cstdio>
 #include <exception>
 
@@ -21,6 +22,12 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   app.set_version_flag("--version", std::string("vswitchd ") + VSW_VERSION);
   app.add_option("--socket", o.socket_path,
                  "control socket path (default: <run-dir>/vswitchd.sock)");
+  app.add_option("--socket-group", o.socket_group,
+                 "group given the control socket (mode 0660): its members may run vswctl "
+                 "without root");
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "serve Prometheus metrics at http://ADDR/metrics: a Unix socket path, "
+                 "127.0.0.1:PORT or [::1]:PORT (default: off)");
   app.add_option("--state-file", o.state_file,
                  "running configuration, saved after every change and restored at start")
       ->capture_default_str();
@@ -41,11 +48,27 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   app.add_option("--mempool-buffers", o.mempool_buffers, "packet buffers in the mempool")
       ->check(CLI::Range(1024u, 4u << 20))
       ->capture_default_str();
+  app.add_option("--mempool-buffer-bytes", o.mempool_buffer_bytes,
+                 "bytes per packet buffer, a power of two from 2048 to 16384 (Intel NICs: 4096 "
+                 "gives 3 KiB receive buffers, one descriptor per standard frame)")
+      ->check(CLI::Range(2048u, 16384u))
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            unsigned long v = 0;
+            const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+            const bool pow2 = ec == std::errc() && end == s.data() + s.size() && v != 0 &&
+                              (v & (v - 1)) == 0;
+            return pow2 ? "" : "must be a power of two: 2048, 4096, 8192 or 16384";
+          },
+          "POWER OF TWO"))
+      ->capture_default_str();
   bool no_hugepages = false;
   app.add_flag("--no-hugepages", no_hugepages, "use ordinary memory for packet buffers");
-  app.add_option("--idle-sleep-us", o.idle_sleep_us,
-                 "an idle worker naps this long after ~1000 empty polls (0 = busy-poll)")
-      ->check(CLI::Range(0u, 1'000'000u))
+  std::string poll_mode = "adaptive";
+  app.add_option("--poll-mode", poll_mode,
+                 "adaptive: an idle worker sleeps until an rx queue signals traffic; busy: "
+                 "workers poll without pause (a full core each, lowest latency)")
+      ->check(CLI::IsMember({"adaptive", "busy"}))
       ->capture_default_str();
 
   try {
@@ -58,6 +81,7 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
     return ParsedOptions{std::nullopt, 2};
   }
   o.hugepages = !no_hugepages;
+  o.poll_mode = poll_mode == "busy" ? PollMode::Busy : PollMode::Adaptive;
   if (!cpus.empty()) {
     auto list = parse_cpu_list(cpus);
     if (!list) {

@@ -2,8 +2,10 @@
 # daemon/quickstart.sh — THE run command (README "Quick start"): installs what is missing
 # (apt-get), builds, installs vswitchd/vswctl under /usr/local and starts the daemon with the
 # default topology (configs/default.json: bridge br0 with tap port tap0 = interface vsw-tap0).
-# Under systemd it installs and starts vswitchd.service; elsewhere (containers) it starts the
-# daemon in the background with the same paths. Afterwards `vswctl show` answers.
+# Under systemd it installs and starts vswitchd.service (the unit meson generates from
+# configs/vswitchd.service.in, ExecStart=/usr/local/sbin/vswitchd for the default prefix);
+# elsewhere (containers) it starts the daemon in the background with the same paths. Afterwards
+# `vswctl show` answers. The Debian package (debian/, README) is the other way to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -21,7 +23,7 @@ install -D -m 0755 "$BUILD/cli/vswctl" /usr/local/bin/vswctl
 install -D -m 0644 configs/default.json /etc/vsw/default.json
 
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-  install -D -m 0644 configs/vswitchd.service /etc/systemd/system/vswitchd.service
+  install -D -m 0644 "$BUILD/vswitchd.service" /etc/systemd/system/vswitchd.service
   systemctl daemon-reload
   systemctl enable --now vswitchd.service
   systemctl restart vswitchd.service

@@ -8,12 +8,12 @@
 
 namespace vsw {
 
-Bridge::Bridge(std::string name, const Fdb::Config& fdb_cfg)
-    : name_(std::move(name)), fdb_(fdb_cfg) {}
+Bridge::Bridge(std::string name, const Fdb::Config& fdb_cfg, Mempool* pool)
+    : name_(std::move(name)), fdb_(fdb_cfg), pool_(pool) {}
 
-void Bridge::forward(uint16_t worker, PortId ingress, PacketBatch& in, const BridgeView& view,
-                     const Topology& topo, TxBatcher& out, QueueCounters& rxq,
-                     uint64_t now_tsc) noexcept {
+void Bridge::forward_unaware(uint16_t worker, PortId ingress, PacketBatch& in,
+                             const BridgeView& view, const Topology& topo, TxBatcher& out,
+                             QueueCounters& rxq, uint64_t now_tsc) noexcept {
   uint64_t unicast = 0, flooded = 0, hairpin = 0, runts = 0;
   // Bulk traffic repeats the same source and destination frame after frame: remember the last
   // learn and lookup of this burst. A learn that changed the table forgets the cached lookup.
@@ -110,7 +110,8 @@ void Bridge::forward(uint16_t worker, PortId ingress, PacketBatch& in, const Bri
 BridgeCounters Bridge::counters() const noexcept {
   BridgeCounters sum = inherited_;
   for (const WorkerCounters& wc : per_worker_) {
-    sum += BridgeCounters{wc.unicast.get(), wc.flooded.get(), wc.hairpin_drops.get()};
+    sum += BridgeCounters{wc.unicast.get(), wc.flooded.get(), wc.hairpin_drops.get(),
+                          wc.mirrored.get()};
   }
   return sum;
 }

@@ -23,70 +23,72 @@ Fdb::Fdb(const Config& cfg) : cfg_(cfg), aging_ticks_(cfg.aging_ticks) {
   const uint64_t want = std::max<uint64_t>(2ull * std::max<uint32_t>(cfg.max_entries, 1), kProbe);
   const uint64_t size = std::bit_ceil(want);
   mask_ = size - 1;
-  slots_ = std::make_unique<std::atomic<uint64_t>[]>(size);
+  slots_ = std::make_unique<Slot[]>(size);
   seen_ = std::make_unique<std::atomic<uint64_t>[]>(size);
   for (uint64_t i = 0; i < size; ++i) {
-    slots_[i].store(kEmpty, std::memory_order_relaxed);
+    slots_[i].key.store(kEmpty, std::memory_order_relaxed);
+    slots_[i].port.store(kNoPort, std::memory_order_relaxed);
     seen_[i].store(0, std::memory_order_relaxed);
   }
 }
 
-size_t Fdb::home(MacAddress mac) const noexcept { return mix(mac.u64()) & mask_; }
+size_t Fdb::home(uint64_t key) const noexcept { return mix(key) & mask_; }
 
-Fdb::Probe Fdb::probe(MacAddress mac) const noexcept {
+Fdb::Probe Fdb::probe(uint64_t key) const noexcept {
   Probe pr;
-  const size_t h = home(mac);
+  const size_t h = home(key);
   for (uint32_t k = 0; k < kProbe; ++k) {
     const size_t i = (h + k) & mask_;
-    const uint64_t w = slots_[i].load(std::memory_order_acquire);
+    const uint64_t w = slots_[i].key.load(std::memory_order_acquire);
     if (w == kEmpty || w == kDeleted) {
       if (pr.free_slot == kNone) pr.free_slot = i;
       if (w == kEmpty) break;  // entries never sit beyond an empty slot of their window
       continue;
     }
-    if (mac_bits(w) == mac.u64()) {
+    if (w == key) {
       pr.match = i;
-      pr.word = w;
       break;
     }
   }
   return pr;
 }
 
-Fdb::Learn Fdb::learn(MacAddress src, PortId port, uint64_t now) noexcept {
+Fdb::Learn Fdb::learn(MacAddress src, PortId port, uint64_t now, uint16_t vlan) noexcept {
   if (src.is_multicast() || src.is_zero()) return Learn::Ignored;
-  const uint64_t want = pack(src, port);
+  const uint64_t key = make_key(src, vlan);
   for (;;) {
-    const Probe pr = probe(src);
+    const Probe pr = probe(key);
     if (pr.match != kNone) {
-      if (pr.word == want) {
+      Slot& s = slots_[pr.match];
+      uint32_t have = s.port.load(std::memory_order_acquire);
+      if (have == port) {
         // Refresh at most once per second of ticks: keeps the line clean across workers.
         if (now - seen_[pr.match].load(std::memory_order_relaxed) >= cfg_.ticks_per_second) {
           seen_[pr.match].store(now, std::memory_order_relaxed);
         }
         return Learn::Refreshed;
       }
-      uint64_t w = pr.word;
-      if (slots_[pr.match].compare_exchange_strong(w, want, std::memory_order_acq_rel)) {
+      if (s.port.compare_exchange_strong(have, port, std::memory_order_acq_rel)) {
         seen_[pr.match].store(now, std::memory_order_relaxed);
+        if (s.key.load(std::memory_order_acquire) != key) continue;  // freed meanwhile: again
         moved_.fetch_add(1, std::memory_order_relaxed);
         return Learn::Moved;
       }
-      continue;  // lost a race with another worker or the control thread
+      continue;  // lost a race with another worker
     }
     if (pr.free_slot == kNone || count_.load(std::memory_order_relaxed) >= cfg_.max_entries) {
       full_drops_.fetch_add(1, std::memory_order_relaxed);
       return Learn::TableFull;
     }
-    const Learn r = insert(src, want, now, pr.free_slot);
+    const Learn r = insert(key, port, now, pr.free_slot);
     if (r != kRetry) return r;
   }
 }
 
-// The slow half of learn(): store a new MAC into `slot` (found free by the probe), then make
+// The slow half of learn(): store a new key into `slot` (found free by the probe), then make
 // sure the table holds it exactly once and where lookups can reach it.
 //
-// Two workers may insert the same MAC at once into different slots (the control thread freed a
+// Two workers may insert the same key at once into different slots (the control thread freed a
 // slot of the window between their probes), and the control thread may turn a deleted slot in
 // front of this one back into an empty one (reclaim()), which would hide the entry. So after
 // the store, the whole window is read again: an empty slot in front of ours, or an earlier copy,
@@ -94,15 +96,18 @@ Fdb::Learn Fdb::learn(MacAddress src, PortId port, uint64_t now) noexcept {
 // and the reads are seq_cst, as are the other side's (the other inserter's, or reclaim()'s
 // store then reads): of two such store-then-read sequences at least one sees the other's store
 // (C++20 [atomics.order] p4), so two copies, or a hidden entry, cannot both go unnoticed.
-Fdb::Learn Fdb::insert(MacAddress src, uint64_t want, uint64_t now, size_t slot) noexcept {
-  uint64_t expected = slots_[slot].load(std::memory_order_relaxed);
+// The port is stored (release) before the key is published, so whoever reads the key reads
+// this port or a later one.
+Fdb::Learn Fdb::insert(uint64_t key, PortId port, uint64_t now, size_t slot) noexcept {
+  uint64_t expected = slots_[slot].key.load(std::memory_order_relaxed);
   if (expected != kEmpty && expected != kDeleted) return kRetry;  // taken meanwhile
   seen_[slot].store(now, std::memory_order_relaxed);
-  if (!slots_[slot].compare_exchange_strong(expected, want, std::memory_order_seq_cst)) {
-    return kRetry;  // another inserter won this slot: rescan, so the MAC is stored once
+  slots_[slot].port.store(port, std::memory_order_release);
+  if (!slots_[slot].key.compare_exchange_strong(expected, key, std::memory_order_seq_cst)) {
+    return kRetry;  // another inserter won this slot: rescan, so the key is stored once
   }
   count_.fetch_add(1, std::memory_order_relaxed);
-  const size_t h = home(src);
+  const size_t h = home(key);
   bool keep = true;
   bool before = true;  // walking the slots in front of ours
   for (uint32_t k = 0; k < kProbe; ++k) {
@@ -111,44 +116,44 @@ Fdb::Learn Fdb::insert(MacAddress src, uint64_t want, uint64_t now, size_t slot)
       before = false;
       continue;
     }
-    const uint64_t w = slots_[i].load(std::memory_order_seq_cst);
+    const uint64_t w = slots_[i].key.load(std::memory_order_seq_cst);
     if (before) {
       // Hidden behind an empty slot, or not the first copy: withdraw ours.
-      if (w == kEmpty || (w != kDeleted && mac_bits(w) == src.u64())) keep = false;
-    } else if (w != kDeleted && mac_bits(w) == src.u64()) {
-      erase_mac(i, src);  // a later copy: ours, in front of it, is the one lookups find
+      if (w == kEmpty || w == key) keep = false;
+    } else if (w == key) {
+      erase_slot(i, key);  // a later copy: ours, in front of it, is the one lookups find
     }
   }
   if (!keep) {
-    erase_mac(slot, src);
+    erase_slot(slot, key);
     return kRetry;
   }
   learned_.fetch_add(1, std::memory_order_relaxed);
   return Learn::Learned;
 }
 
-PortId Fdb::lookup(MacAddress dst) const noexcept {
-  const size_t h = home(dst);
+PortId Fdb::lookup(MacAddress dst, uint16_t vlan) const noexcept {
+  const uint64_t key = make_key(dst, vlan);
+  const size_t h = home(key);
   for (uint32_t k = 0; k < kProbe; ++k) {
-    const uint64_t w = slots_[(h + k) & mask_].load(std::memory_order_acquire);
+    const Slot& s = slots_[(h + k) & mask_];
+    const uint64_t w = s.key.load(std::memory_order_acquire);
     if (w == kEmpty) return kNoPort;
-    if (w != kDeleted && mac_bits(w) == dst.u64()) return static_cast<PortId>(w & 0xFFFF);
+    if (w != key) continue;
+    const uint32_t port = s.port.load(std::memory_order_acquire);
+    // The slot may have been freed and taken by another station between the two loads.
+    if (s.key.load(std::memory_order_relaxed) != key) return kNoPort;  // flood, as for a miss
+    return static_cast<PortId>(port);
   }
   return kNoPort;
 }
 
 bool Fdb::erase_slot(size_t i, uint64_t expected) noexcept {
-  if (!slots_[i].compare_exchange_strong(expected, kDeleted, std::memory_order_seq_cst)) return false;
+  if (!slots_[i].key.compare_exchange_strong(expected, kDeleted, std::memory_order_seq_cst)) {
+    return false;
+  }
   count_.fetch_sub(1, std::memory_order_relaxed);
   return true;
-}
-
-void Fdb::erase_mac(size_t i, MacAddress mac) noexcept {
-  for (;;) {  // the port may change under us (a station move): erase whatever port it has
-    const uint64_t w = slots_[i].load(std::memory_order_seq_cst);
-    if (w == kEmpty || w == kDeleted || mac_bits(w) != mac.u64()) return;
-    if (erase_slot(i, w)) return;
-  }
 }
 
 // True when a lookup may have to walk through slot t to reach an entry: some entry in the next
@@ -156,9 +161,9 @@ void Fdb::erase_mac(size_t i, MacAddress mac) noexcept {
 bool Fdb::covered(size_t t) const noexcept {
   for (uint32_t d = 1; d < kProbe; ++d) {
     const size_t s = (t + d) & mask_;
-    const uint64_t w = slots_[s].load(std::memory_order_seq_cst);
+    const uint64_t w = slots_[s].key.load(std::memory_order_seq_cst);
     if (w == kEmpty || w == kDeleted) continue;
-    if (((s - home(MacAddress::from_u64(mac_bits(w)))) & mask_) >= d) return true;
+    if (((s - home(w)) & mask_) >= d) return true;
   }
   return false;
 }
@@ -172,12 +177,12 @@ bool Fdb::covered(size_t t) const noexcept {
 uint32_t Fdb::reclaim() noexcept {
   uint32_t freed = 0;
   for (size_t t = 0; t <= mask_; ++t) {
-    if (slots_[t].load(std::memory_order_relaxed) != kDeleted || covered(t)) continue;
+    if (slots_[t].key.load(std::memory_order_relaxed) != kDeleted || covered(t)) continue;
     uint64_t w = kDeleted;
-    if (!slots_[t].compare_exchange_strong(w, kEmpty, std::memory_order_seq_cst)) continue;
+    if (!slots_[t].key.compare_exchange_strong(w, kEmpty, std::memory_order_seq_cst)) continue;
     if (covered(t)) {
       w = kEmpty;  // fails only when a learner has just taken the slot: fine as well
-      slots_[t].compare_exchange_strong(w, kDeleted, std::memory_order_seq_cst);
+      slots_[t].key.compare_exchange_strong(w, kDeleted, std::memory_order_seq_cst);
       continue;
     }
     ++freed;
@@ -190,7 +195,7 @@ uint32_t Fdb::expire(uint64_t now) {
   uint32_t removed = 0;
   bool deleted = false;
   for (size_t i = 0; i <= mask_; ++i) {
-    const uint64_t w = slots_[i].load(std::memory_order_acquire);
+    const uint64_t w = slots_[i].key.load(std::memory_order_acquire);
     if (w == kEmpty) continue;
     if (w == kDeleted) {
       deleted = true;  // left by an earlier pass (covered then) or by a withdrawn insert
@@ -206,7 +211,7 @@ uint32_t Fdb::expire(uint64_t now) {
 
 void Fdb::flush() {
   for (size_t i = 0; i <= mask_; ++i) {
-    const uint64_t w = slots_[i].load(std::memory_order_acquire);
+    const uint64_t w = slots_[i].key.load(std::memory_order_acquire);
     if (w != kEmpty && w != kDeleted) erase_slot(i, w);
   }
   reclaim();
@@ -214,8 +219,10 @@ void Fdb::flush() {
 
 void Fdb::flush_port(PortId port) {
   for (size_t i = 0; i <= mask_; ++i) {
-    const uint64_t w = slots_[i].load(std::memory_order_acquire);
-    if (w != kEmpty && w != kDeleted && (w & 0xFFFF) == port) erase_slot(i, w);
+    const uint64_t w = slots_[i].key.load(std::memory_order_acquire);
+    if (w != kEmpty && w != kDeleted && slots_[i].port.load(std::memory_order_acquire) == port) {
+      erase_slot(i, w);
+    }
   }
   reclaim();
 }
@@ -223,13 +230,15 @@ void Fdb::flush_port(PortId port) {
 std::vector<FdbEntry> Fdb::snapshot() const {
   std::vector<FdbEntry> out;
   for (size_t i = 0; i <= mask_; ++i) {
-    const uint64_t w = slots_[i].load(std::memory_order_acquire);
+    const uint64_t w = slots_[i].key.load(std::memory_order_acquire);
     if (w == kEmpty || w == kDeleted) continue;
-    out.push_back(FdbEntry{MacAddress::from_u64(mac_bits(w)), static_cast<PortId>(w & 0xFFFF),
+    out.push_back(FdbEntry{key_mac(w), key_vlan(w),
+                           static_cast<PortId>(slots_[i].port.load(std::memory_order_acquire)),
                            seen_[i].load(std::memory_order_relaxed)});
   }
-  std::sort(out.begin(), out.end(),
-            [](const FdbEntry& a, const FdbEntry& b) { return a.mac.u64() < b.mac.u64(); });
+  std::sort(out.begin(), out.end(), [](const FdbEntry& a, const FdbEntry& b) {
+    return a.vlan != b.vlan ? a.vlan < b.vlan : a.mac.u64() < b.mac.u64();
+  });
   return out;
 }
 

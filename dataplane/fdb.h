@@ -1,13 +1,20 @@
-// dataplane/fdb.h — a bridge's MAC table (forwarding database).
+// dataplane/fdb.h — a bridge's MAC table (forwarding database), keyed by (VLAN, MAC).
+//
+// IEEE 802.1Q §8.8 (independent VLAN learning): every VLAN has its own filtering database, so
+// the same MAC on two VLANs is two stations. A VLAN-unaware bridge uses VLAN 0 throughout.
 //
 // Design (after Snabb's fixed-bucket mac_table and OVS mac-learning.h):
 //  * Open addressing over a power-of-two array of at least 2 * max_entries slots, so the load
 //    factor stays at or below one half. A MAC is looked for in a window of kProbe consecutive
 //    slots starting at its hash.
-//  * Each slot is ONE 64-bit atomic word: MAC (48 bits) << 16 | port (16 bits). A lookup can
-//    never see a torn key/value pair and a station move is a single compare-and-swap.
-//    0 marks an empty slot (00:00:00:00:00:00 is never learned); all-ones marks a deleted slot
-//    (ff:ff:ff:ff:ff:ff is multicast and never learned), reusable by later inserts.
+//  * Each slot is a 64-bit atomic key word, VLAN (12 bits) << 48 | MAC (48 bits), and beside it
+//    (same 16-byte slot, same cache line) the atomic port. 0 marks an empty slot
+//    (00:00:00:00:00:00 is never learned); all-ones marks a deleted slot (a VLAN id has 12
+//    bits), reusable by later inserts. A key never changes while its slot holds it: a station
+//    move is a compare-and-swap of the port alone. An insert stores the port (release) before
+//    it publishes the key; a lookup reads key, port (acquire), then the key again and trusts the
+//    port only when the key is unchanged, so a slot freed and reused for another station between
+//    the two reads can never hand out the other station's port (which may sit in another VLAN).
 //  * A parallel array holds when each entry was last seen (ticks, relaxed). Workers refresh it
 //    at most once per second of ticks so busy stations do not bounce cache lines between cores.
 //  * learn() and lookup() run on any worker without locks; expire(), flush*() and snapshot()
@@ -41,6 +48,7 @@ namespace vsw {
 
 struct FdbEntry {
   MacAddress mac;
+  uint16_t vlan = 0;  // 0 in a VLAN-unaware bridge
   PortId port = kNoPort;
   uint64_t last_seen = 0;  // ticks
 };
@@ -69,10 +77,11 @@ class Fdb {
   Fdb& operator=(const Fdb&) = delete;
 
   // --- any worker, lock-free ---------------------------------------------------------------------
-  // Records that `src` was seen on `port` at `now`. Multicast and zero sources are Ignored.
-  Learn learn(MacAddress src, PortId port, uint64_t now) noexcept;
-  // The port `dst` was last seen on, or kNoPort.
-  PortId lookup(MacAddress dst) const noexcept;
+  // Records that `src` was seen on `port` at `now` in VLAN `vlan` (0..4095). Multicast and zero
+  // sources are Ignored.
+  Learn learn(MacAddress src, PortId port, uint64_t now, uint16_t vlan = 0) noexcept;
+  // The port `dst` was last seen on in VLAN `vlan`, or kNoPort.
+  PortId lookup(MacAddress dst, uint16_t vlan = 0) const noexcept;
 
   // --- control thread ----------------------------------------------------------------------------
   // Removes entries not seen for aging_ticks; returns how many. Like the flushes, then reclaims
@@ -89,20 +98,25 @@ class Fdb {
  private:
   static constexpr uint64_t kEmpty = 0;
   static constexpr uint64_t kDeleted = ~0ull;
-  static uint64_t pack(MacAddress mac, PortId port) noexcept { return mac.u64() << 16 | port; }
-  static uint64_t mac_bits(uint64_t word) noexcept { return word >> 16; }
+  static uint64_t make_key(MacAddress mac, uint16_t vlan) noexcept {
+    return static_cast<uint64_t>(vlan & 0xFFF) << 48 | mac.u64();
+  }
+  static MacAddress key_mac(uint64_t key) noexcept { return MacAddress::from_u64(key); }
+  static uint16_t key_vlan(uint64_t key) noexcept { return static_cast<uint16_t>(key >> 48); }
   static constexpr size_t kNone = SIZE_MAX;
+  struct alignas(16) Slot {
+    std::atomic<uint64_t> key;
+    std::atomic<uint32_t> port;
+  };
   struct Probe {
-    size_t match = kNone;      // slot holding the MAC
-    uint64_t word = 0;         // its contents
+    size_t match = kNone;      // slot holding the key
     size_t free_slot = kNone;  // first empty or deleted slot of the window before the match
   };
   static constexpr Learn kRetry = Learn::Ignored;  // insert(): start again from the probe
-  size_t home(MacAddress mac) const noexcept;
-  Probe probe(MacAddress mac) const noexcept;
-  Learn insert(MacAddress src, uint64_t want, uint64_t now, size_t slot) noexcept;
+  size_t home(uint64_t key) const noexcept;
+  Probe probe(uint64_t key) const noexcept;
+  Learn insert(uint64_t key, PortId port, uint64_t now, size_t slot) noexcept;
   bool erase_slot(size_t i, uint64_t expected) noexcept;
-  void erase_mac(size_t i, MacAddress mac) noexcept;
   bool covered(size_t t) const noexcept;
   uint32_t reclaim() noexcept;
   friend struct FdbTestPeer;
@@ -110,7 +124,7 @@ class Fdb {
   Config cfg_;
   std::atomic<uint64_t> aging_ticks_;
   uint64_t mask_;
-  std::unique_ptr<std::atomic<uint64_t>[]> slots_;
+  std::unique_ptr<Slot[]> slots_;
   std::unique_ptr<std::atomic<uint64_t>[]> seen_;
   std::atomic<uint32_t> count_{0};
   std::atomic<uint64_t> learned_{0}, moved_{0}, aged_{0}, full_drops_{0};

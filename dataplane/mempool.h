@@ -61,6 +61,8 @@ class Mempool final : public BufferOwner {
   uint32_t available() const noexcept;
   bool hugepage_backed() const noexcept { return memory_->hugepage_backed(); }
   bool physical_iova() const noexcept { return memory_->physical_iova(); }
+  // The region holding every buffer: what a PCI port maps for its device's DMA (ports/pci/).
+  const DmaMemory& memory() const noexcept { return *memory_; }
   // True when `p` is one of this pool's headers (used by tests and debug checks).
   bool owns(const Packet* p) const noexcept;
 

@@ -4,6 +4,7 @@
 #include "dataplane/port.h"
 
 #include "common/ether.h"
+#include "dataplane/capture/port_captures.h"
 
 namespace vsw {
 
@@ -13,6 +14,8 @@ uint16_t Port::transmit(TxContext& ctx, PacketBatch& batch) noexcept {
   // Workers 0..workers-1 map to distinct queues when there are at least as many queues.
   const bool shared = ctx.workers == 0 || ctx.workers > queues;
   const uint32_t max_frame = mtu_ + kEtherHeaderBytes + kVlanTagBytes;
+  // Live capture, tx direction: the frames as handed to the port, before egress offloads.
+  if (const PortCaptures* caps = captures()) [[unlikely]] caps->on_tx(ctx.worker, batch);
   // The common batch holds only ordinary, unchained frames within the MTU: one read-only,
   // branch-free scan (chain pointers, offload bits and the longest frame folded together), and
   // the batch goes to tx_burst() untouched.

@@ -54,6 +54,8 @@
 
 namespace vsw {
 
+struct PortCaptures;
+
 enum class LinkState : uint8_t { Down, Up };
 
 constexpr std::string_view link_state_name(LinkState s) noexcept {
@@ -88,6 +90,36 @@ class Port {
   // (each with in_port = id() and one reference owned by the caller); returns how many.
   virtual uint16_t rx_burst(QueueId q, PacketBatch& batch) noexcept = 0;
 
+  // --- wake-up sources: only the worker owning rx queue `q` (adaptive polling, worker.h) -------
+  // Before sleeping the worker calls enable_rx_wakeup() on each of its queues, then waits for
+  // rx_wakeup_fd() of each to become readable (poll(2) POLLIN); after waking it calls
+  // disable_rx_wakeup() on every queue it enabled. The fd may change while the port exists (a
+  // peer reconnects), so the worker asks for it each time it goes to sleep.
+  //
+  // The fd to wait on: kNoRxWakeup when the queue has none (the worker then naps at most
+  // 50 µs, as it did before adaptive polling), kRxWakeupByControl when nothing can arrive until
+  // the control thread changes the port's state and then calls QuiescentDomain::synchronize() (which wakes every sleeper).
+  static constexpr int kNoRxWakeup = -1;
+  static constexpr int kRxWakeupByControl = -2;
+  virtual int rx_wakeup_fd(QueueId q) const noexcept {
+    (void)q;
+    return kNoRxWakeup;
+  }
+  // Asks the peer to signal rx_wakeup_fd(q) for the next frame, then looks again: false when a
+  // frame already waits (it may have arrived before the peer saw the request), so the worker
+  // must not sleep. The re-check after enabling is what closes the lost-wake-up race.
+  virtual bool enable_rx_wakeup(QueueId q) noexcept {
+    (void)q;
+    return true;
+  }
+  // Stops asking the peer to signal. `signalled`: poll(2) reported rx_wakeup_fd(q) readable;
+  // a port whose fd holds a signal (an eventfd) then consumes it, so the fd is quiet again (a
+  // signal that lands after the poll makes the next sleep end at once, and is consumed then).
+  virtual void disable_rx_wakeup(QueueId q, bool signalled) noexcept {
+    (void)q;
+    (void)signalled;
+  }
+
   // Only under the tx-queue lock (use transmit()). Takes ownership of every packet in `batch`,
   // whatever happens, and leaves `batch` empty. Returns how many frames went to the peer or
   // device; the others are released and counted in counters().tx(q).drops.
@@ -120,6 +152,17 @@ class Port {
   const PortCounters& counters() const noexcept { return counters_; }
   PortCounters& counters() noexcept { return counters_; }
 
+  // --- live capture (dataplane/capture/): workers load it once per burst --------------------
+  // The captures running on this port; nullptr (the usual case) when none.
+  const PortCaptures* captures() const noexcept {
+    return captures_.load(std::memory_order_acquire);
+  }
+  // Control thread (CaptureRegistry): publishes a new list; the old one may be freed after a
+  // grace period (QuiescentDomain::synchronize).
+  void set_captures(const PortCaptures* c) noexcept {
+    captures_.store(c, std::memory_order_release);
+  }
+
  protected:
   Port(std::string name, PortId id, uint32_t mtu) : name_(std::move(name)), id_(id), mtu_(mtu) {}
   // The port type states what its peer accepts (default: nothing but ordinary frames, chains of
@@ -146,6 +189,7 @@ class Port {
   std::atomic<OffloadCaps> caps_{OffloadCaps{}};
   static_assert(std::atomic<OffloadCaps>::is_always_lock_free);
   std::array<SpinLock, PortCounters::kMaxQueues> tx_locks_{};
+  std::atomic<const PortCaptures*> captures_{nullptr};
 };
 
 constexpr uint32_t kDefaultMtu = 1500;

@@ -17,6 +17,7 @@ enum class DropReason : uint8_t {
   TxFull,     // transmit queue full
   Mtu,        // frame larger than the port's MTU allows
   Invalid,    // malformed frame or descriptor from a peer
+  Vlan,       // 802.1Q: a VLAN the port does not carry (or received on a mirror output port)
   Count,
 };
 
@@ -26,6 +27,7 @@ constexpr std::string_view drop_reason_name(DropReason r) noexcept {
     case DropReason::TxFull: return "tx_full";
     case DropReason::Mtu: return "mtu";
     case DropReason::Invalid: return "invalid";
+    case DropReason::Vlan: return "vlan";
     case DropReason::Count: break;
   }
   return "?";

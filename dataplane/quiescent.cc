@@ -2,6 +2,7 @@
 #include "dataplane/quiescent.h"
 
 #include <time.h>
+#include <unistd.h>
 
 namespace vsw {
 
@@ -20,7 +21,22 @@ QuiescentDomain::Slot* QuiescentDomain::register_thread() noexcept {
 void QuiescentDomain::unregister_thread(Slot* s) noexcept {
   std::lock_guard guard(register_mu_);
   s->online.store(false, std::memory_order_seq_cst);
+  s->doorbell.store(-1, std::memory_order_relaxed);
   s->used.store(false, std::memory_order_relaxed);
+}
+
+void QuiescentDomain::ring(const Slot& s) noexcept {
+  const int fd = s.doorbell.load(std::memory_order_acquire);
+  if (fd < 0) return;
+  const uint64_t one = 1;
+  // eventfd(2): an 8-byte write adds to the count; it fails only at the (unreachable) maximum.
+  (void)!::write(fd, &one, sizeof(one));
+}
+
+void QuiescentDomain::wake_sleepers() const noexcept {
+  for (const Slot& s : slots_) {
+    if (s.online.load(std::memory_order_acquire)) ring(s);
+  }
 }
 
 void QuiescentDomain::synchronize() const noexcept {
@@ -30,6 +46,16 @@ void QuiescentDomain::synchronize() const noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   std::array<uint64_t, kMaxSlots> seen{};
   for (unsigned i = 0; i < kMaxSlots; ++i) seen[i] = slots_[i].passes.load(std::memory_order_acquire);
+  for (unsigned i = 0; i < kMaxSlots; ++i) {
+    const Slot& s = slots_[i];
+    // A worker asleep while online (worker.h, adaptive polling) passes no quiescent point until
+    // something wakes it: ring it once. A spurious ring (it was about to pass one anyway) costs
+    // it one early wake-up.
+    if (s.online.load(std::memory_order_acquire) &&
+        s.passes.load(std::memory_order_acquire) == seen[i]) {
+      ring(s);
+    }
+  }
   for (unsigned i = 0; i < kMaxSlots; ++i) {
     const Slot& s = slots_[i];
     // acquire: a pass that ended after the snapshot read the old object before its increment.

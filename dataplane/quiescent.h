@@ -37,6 +37,9 @@ class QuiescentDomain {
     std::atomic<uint64_t> passes{0};  // quiescent points announced so far
     std::atomic<bool> online{false};  // false: not using shared state at all
     std::atomic<bool> used{false};    // slot handed out by register_thread()
+    // An eventfd the worker may sleep on while still online (adaptive polling, worker.h): a
+    // grace period that waits for this slot writes 1 to it. -1: the worker never sleeps online.
+    std::atomic<int> doorbell{-1};
   };
 
   // --- control thread ----------------------------------------------------------------------------
@@ -45,9 +48,16 @@ class QuiescentDomain {
   // The worker no longer touches shared state (it has stopped); releases the slot.
   void unregister_thread(Slot* s) noexcept;
   // Waits (sleeping in 20 us steps) until every online slot has announced a quiescent point
-  // after this call began. The caller's unpublishing stores made before the call are then
-  // visible to every worker (see the ordering above). Must not be called from a worker thread.
+  // after this call began; rings the doorbell (once) of every slot still waited for, so a
+  // worker asleep while online wakes, passes a quiescent point and may then sleep again. The
+  // caller's unpublishing stores made before the call are then visible to every worker (see the
+  // ordering above). Must not be called from a worker thread.
   void synchronize() const noexcept;
+
+  // Rings the doorbell of every online slot: sleeping workers wake, re-arm their queues' wake-up
+  // sources and sleep again. For a change that gives a queue a wake-up source it had not
+  // (Port::kRxWakeupByControl) without freeing anything. Any thread.
+  void wake_sleepers() const noexcept;
 
   // --- the worker owning `s` ---------------------------------------------------------------------
   // Going online: the fence orders the store before the worker's next loads of shared state, as
@@ -56,6 +66,13 @@ class QuiescentDomain {
     s->online.store(online, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
   }
+  // Control thread: the doorbell synchronize() rings for slot `s` (-1: none). Set before the
+  // worker starts; cleared by unregister_thread().
+  static void set_doorbell(Slot* s, int fd) noexcept {
+    s->doorbell.store(fd, std::memory_order_release);
+  }
+  // Writes 1 to the slot's doorbell, if it has one (eventfd(2) semantics: the count adds up).
+  static void ring(const Slot& s) noexcept;
   // The worker holds no pointer into shared state here; its next pass reloads them.
   static void quiescent(Slot* s) noexcept {
     s->passes.store(s->passes.load(std::memory_order_relaxed) + 1, std::memory_order_release);

@@ -5,20 +5,9 @@
 
 #include "common/log.h"
 #include "common/tsc.h"
+#include "dataplane/switch_entries.h"
 
 namespace vsw {
-
-struct Switch::BridgeEntry {
-  BridgeConfig config;
-  std::unique_ptr<Bridge> bridge;
-  std::vector<std::string> ports;
-};
-
-struct Switch::PortEntry {
-  std::unique_ptr<Port> port;
-  std::string bridge;
-  uint64_t seq = 0;  // creation order
-};
 
 // Worker ids run 0..workers-1 and select a bridge's per-worker counters.
 static_assert(Bridge::kMaxWorkers >= QuiescentDomain::kMaxSlots);
@@ -34,7 +23,7 @@ Result<std::unique_ptr<Switch>> Switch::create(const SwitchConfig& cfg) {
   sw->pool_ = std::move(*pool);
   for (uint16_t i = 0; i < cfg.workers; ++i) {
     const int cpu = cfg.cpus.empty() ? -1 : cfg.cpus[i % cfg.cpus.size()];
-    sw->workers_.push_back(std::make_unique<Worker>(i, cpu, cfg.idle_sleep_us, sw->qsd_,
+    sw->workers_.push_back(std::make_unique<Worker>(i, cpu, cfg.poll_mode, sw->qsd_,
                                                       sw->pool_.get(), cfg.workers));
   }
   std::lock_guard guard(sw->mu_);
@@ -89,11 +78,16 @@ void Switch::publish_locked() {
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
   std::vector<Topology::PortPlacement> placements;
   for (const PortEntry* e : order) {
-    placements.push_back({e->port.get(), bridges_.at(e->bridge)->bridge.get()});
+    placements.push_back({e->port.get(), bridges_.at(e->bridge)->bridge.get(), &e->vlan});
   }
   std::vector<Bridge*> bridges;
-  for (const std::string& name : bridge_order_) bridges.push_back(bridges_.at(name)->bridge.get());
-  auto next = Topology::build(placements, bridges, static_cast<uint16_t>(workers_.size()));
+  std::vector<const Mirror*> mirrors;
+  for (const std::string& name : bridge_order_) {
+    const BridgeEntry& b = *bridges_.at(name);
+    bridges.push_back(b.bridge.get());
+    for (const auto& m : b.mirrors) mirrors.push_back(m.get());
+  }
+  auto next = Topology::build(placements, bridges, static_cast<uint16_t>(workers_.size()), mirrors);
   for (auto& w : workers_) w->adopt(next.get());
   qsd_.synchronize();  // no worker still reads the previous topology after this
   topology_ = std::move(next);
@@ -114,7 +108,7 @@ Status Switch::add_bridge(const std::string& name, const BridgeConfig& cfg) {
   if (bridges_.count(name) != 0) return make_error(Errc::AlreadyExists, "bridge '{}' already exists", name);
   auto e = std::make_unique<BridgeEntry>();
   e->config = cfg;
-  e->bridge = std::make_unique<Bridge>(name, fdb_config(cfg));
+  e->bridge = std::make_unique<Bridge>(name, fdb_config(cfg), pool_.get());
   bridges_.emplace(name, std::move(e));
   bridge_order_.push_back(name);
   publish_locked();
@@ -136,6 +130,7 @@ Status Switch::del_bridge(const std::string& name) {
   bridges_.erase(it);
   std::erase(bridge_order_, name);
   publish_locked();  // waits for the workers: nothing below is in use any more
+  for (auto& gp : gone_ports) captures_.port_removed(*gp->port);
   gone_ports.clear();
   log::bridge().info("bridge deleted bridge={} ports={}", name, gone->ports.size());
   return ok();
@@ -150,15 +145,16 @@ Status Switch::set_bridge(const std::string& name, const BridgeConfig& cfg) {
   const Fdb::Config fcfg = fdb_config(cfg);
   if (cfg.max_macs != e.config.max_macs) {
     // A new table; keep the most recently seen entries that fit.
-    auto fresh = std::make_unique<Bridge>(name, fcfg);
+    auto fresh = std::make_unique<Bridge>(name, fcfg, pool_.get());
     std::vector<FdbEntry> entries = e.bridge->fdb().snapshot();
     std::sort(entries.begin(), entries.end(),
               [](const FdbEntry& a, const FdbEntry& b) { return a.last_seen > b.last_seen; });
     for (const FdbEntry& fe : entries) {
-      if (fresh->fdb().learn(fe.mac, fe.port, fe.last_seen) == Fdb::Learn::TableFull) break;
+      if (fresh->fdb().learn(fe.mac, fe.port, fe.last_seen, fe.vlan) == Fdb::Learn::TableFull) break;
     }
     std::unique_ptr<Bridge> old = std::move(e.bridge);
     e.bridge = std::move(fresh);
+    for (auto& m : e.mirrors) m->set_bridge(e.bridge.get());
     publish_locked();  // no worker forwards through `old` any more: its counters are final
     e.bridge->inherit_counters(old->counters());
   } else {
@@ -186,7 +182,9 @@ Result<BridgeInfo> Switch::bridge(const std::string& name) const {
   return make_error(Errc::NotFound, "bridge '{}' does not exist", name);
 }
 
-Status Switch::add_port(const std::string& bridge, const std::string& name, const PortMaker& make) {
+Status Switch::add_port(const std::string& bridge, const std::string& name, const PortMaker& make,
+                        const VlanConfig& vlan) {
+  if (Status s = validate_vlan_config(vlan); !s) return s;
   std::lock_guard guard(mu_);
   auto bit = bridges_.find(bridge);
   if (bit == bridges_.end()) return make_error(Errc::NotFound, "bridge '{}' does not exist", bridge);
@@ -198,6 +196,7 @@ Status Switch::add_port(const std::string& bridge, const std::string& name, cons
   auto e = std::make_unique<PortEntry>();
   e->port = std::move(*port);
   e->bridge = bridge;
+  e->vlan = vlan;
   e->seq = ++next_port_seq_;
   ports_.emplace(name, std::move(e));
   bit->second->ports.push_back(name);
@@ -215,16 +214,19 @@ Status Switch::del_port(const std::string& name) {
   ports_.erase(it);
   BridgeEntry& b = *bridges_.at(gone->bridge);
   std::erase(b.ports, name);
-  publish_locked();  // no worker polls or transmits to the port after this
+  std::vector<std::unique_ptr<Mirror>> old_mirrors = forget_port_in_mirrors_locked(b, name);
+  publish_locked();  // no worker polls or transmits to the port (or uses old mirrors) after this
   b.bridge->fdb().flush_port(gone->port->id());
+  captures_.port_removed(*gone->port);
   gone.reset();
   log::port().info("port deleted port={}", name);
   return ok();
 }
 
 namespace {
-PortInfo describe(const Port& p, const std::string& bridge) {
+PortInfo describe(const Port& p, const std::string& bridge, const VlanConfig& vlan) {
   PortInfo info;
+  info.vlan = vlan;
   info.name = p.name();
   info.type = std::string(p.type());
   info.bridge = bridge;
@@ -244,7 +246,8 @@ std::vector<PortInfo> Switch::ports() const {
   std::vector<PortInfo> out;
   for (const std::string& bname : bridge_order_) {
     for (const std::string& pname : bridges_.at(bname)->ports) {
-      out.push_back(describe(*ports_.at(pname)->port, bname));
+      const PortEntry& e = *ports_.at(pname);
+      out.push_back(describe(*e.port, bname, e.vlan));
     }
   }
   return out;
@@ -254,7 +257,7 @@ Result<PortInfo> Switch::port(const std::string& name) const {
   std::lock_guard guard(mu_);
   auto it = ports_.find(name);
   if (it == ports_.end()) return make_error(Errc::NotFound, "port '{}' does not exist", name);
-  return describe(*it->second->port, it->second->bridge);
+  return describe(*it->second->port, it->second->bridge, it->second->vlan);
 }
 
 bool Switch::has_port(const std::string& name) const {
@@ -272,7 +275,8 @@ Result<std::vector<FdbRow>> Switch::fdb_show(const std::string& bridge) const {
   for (const FdbEntry& e : it->second->bridge->fdb().snapshot()) {
     const Port* p = topology_->ports[e.port];
     rows.push_back(FdbRow{e.mac, p != nullptr ? p->name() : std::string("?"),
-                          static_cast<uint32_t>(now > e.last_seen ? (now - e.last_seen) / hz : 0)});
+                          static_cast<uint32_t>(now > e.last_seen ? (now - e.last_seen) / hz : 0),
+                          e.vlan});
   }
   return rows;
 }
@@ -293,11 +297,37 @@ Status Switch::fdb_flush(const std::string& bridge, const std::string& port) {
   return ok();
 }
 
+Result<std::shared_ptr<Capture>> Switch::attach_capture(const CaptureSpec& spec,
+                                                        uint32_t ring_bytes) {
+  std::lock_guard guard(mu_);
+  auto it = ports_.find(spec.port);
+  if (it == ports_.end()) return make_error(Errc::NotFound, "port '{}' does not exist", spec.port);
+  if (captures_.size() >= CaptureRegistry::kMaxCaptures) {
+    return make_error(Errc::ResourceExhausted, "{} captures are running already (the limit)",
+                      CaptureRegistry::kMaxCaptures);
+  }
+  auto made = Capture::create(spec, static_cast<uint16_t>(workers_.size()), ring_bytes);
+  if (!made) return std::move(made).error();
+  std::shared_ptr<Capture> c = std::move(*made);
+  if (Status st = captures_.attach(*it->second->port, c); !st) return st.error();
+  return c;
+}
+
+void Switch::detach_capture(const Capture* c) {
+  std::lock_guard guard(mu_);
+  captures_.detach(c);
+}
+
+std::vector<CaptureInfo> Switch::captures() const {
+  std::lock_guard guard(mu_);
+  return captures_.list();
+}
+
 std::vector<WorkerInfo> Switch::workers() const {
   std::lock_guard guard(mu_);
   std::vector<WorkerInfo> out;
   for (const auto& w : workers_) {
-    WorkerInfo info{w->id(), w->cpu(), w->stats(), {}};
+    WorkerInfo info{w->id(), w->cpu(), w->mode(), w->stats(), {}};
     if (w->id() < topology_->rx_by_worker.size()) {
       for (const RxAssignment& rx : topology_->rx_by_worker[w->id()]) {
         info.rx_queues.push_back(RxQueueAssignment{rx.port->name(), rx.queue});

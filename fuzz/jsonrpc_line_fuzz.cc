@@ -5,7 +5,8 @@
 // The input is the line (without its '\n'), as control/rpc_server.cc hands it to
 // Dispatcher::handle(). Lines that would make a method touch the host are skipped before the
 // dispatcher sees them: any JSON string equal to a kernel- or socket-facing port type ("tap",
-// "afpacket", "memif") and any "memif_dynamic" member (it binds a socket at a given path). Only
+// "afpacket", "memif"), any "memif_dynamic" member (it binds a socket at a given path) and any
+// capture "filter" with a word libpcap could resolve as a name (DNS). Only
 // the in-memory "loopback" port type remains, so the fuzzer can add, change and delete bridges
 // and ports freely. Everything created is deleted again after each input.
 //
@@ -16,11 +17,16 @@
 //     id back; unparseable input gets -32700 with a null id, an empty batch -32600;
 //   * no request ends in an internal error (-32603 or Errc::Internal): params are checked before
 //     handlers run, so a handler that throws or fails internally is a bug;
+//   * capture.start params and filters (compiled by libpcap): a stream, when one comes back,
+//     starts with a chunk holding the pcap header, and no capture outlives its stream;
 //   * afterwards the running model is valid, survives its own JSON round trip, and agrees with
 //     the Switch (same bridges, settings and ports, in the same order).
+#include <cctype>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 
@@ -71,6 +77,30 @@ Daemon& daemon() {
 }
 
 // True when `j` names a port type or setting that reaches outside the process.
+// A capture filter word libpcap might look up (a bare word is a host name: getaddrinfo, i.e.
+// DNS): anything but the keywords below. Such filters are skipped like host-facing ports.
+bool may_resolve_names(const std::string& filter) {
+  static const std::set<std::string, std::less<>> kKeywords = {
+      "and", "or", "not", "ip", "ip6", "arp", "rarp", "tcp", "udp", "icmp", "icmp6", "sctp",
+      "port", "portrange", "src", "dst", "proto", "ether", "broadcast", "multicast", "len",
+      "greater", "less", "vlan", "tcpflags", "tcp-syn", "tcp-ack", "tcp-fin", "tcp-rst",
+      "icmptype", "icmp-echo", "inbound", "outbound", "mpls"};
+  for (size_t i = 0; i < filter.size();) {
+    if (!std::isalpha(static_cast<unsigned char>(filter[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < filter.size() && (std::isalnum(static_cast<unsigned char>(filter[j])) ||
+                                 filter[j] == '-' || filter[j] == '_' || filter[j] == '.')) {
+      ++j;
+    }
+    if (kKeywords.find(std::string_view(filter).substr(i, j - i)) == kKeywords.end()) return true;
+    i = j;
+  }
+  return false;
+}
+
 bool touches_the_host(const json& j) {
   switch (j.type()) {
     case json::value_t::string: {
@@ -85,6 +115,10 @@ bool touches_the_host(const json& j) {
     case json::value_t::object:
       for (const auto& item : j.items()) {
         if (item.key() == "memif_dynamic" || touches_the_host(item.value())) return true;
+        if (item.key() == "filter" && item.value().is_string() &&
+            may_resolve_names(item.value().get_ref<const std::string&>())) {
+          return true;
+        }
       }
       return false;
     default: return false;
@@ -233,8 +267,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!j.is_discarded() && touches_the_host(j)) return 0;
   }
   Daemon& dm = daemon();
-  const std::optional<std::string> reply = dm.d.handle(line);
+  // As the server does: a streaming method (capture.start) may hand back its stream. Its first
+  // pull gives the pcap file header in one chunk; destroying it (the client went away) detaches
+  // the capture.
+  std::unique_ptr<ReplyStream> stream;
+  const std::optional<std::string> reply = dm.d.handle(line, &stream);
   check_reply_line(line, reply);
+  if (stream) {
+    std::string out;
+    stream->pull(out, 1 << 16);
+    FUZZ_CHECK(out.size() >= 4 + 24, "capture stream starts with {} bytes", out.size());
+    stream.reset();
+  }
+  FUZZ_CHECK(dm.sw->captures().empty(), "a capture outlived its stream");
   check_and_reset(dm);
   return 0;
 }

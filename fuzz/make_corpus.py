@@ -246,6 +246,17 @@ def jsonrpc_line():
         {"jsonrpc": "1.0", "id": 4, "method": "x"}, 7, [],
     ]))
     write("jsonrpc_line_fuzz", "not-json", b'{"jsonrpc":"2.0","id":1,"method":')
+    # capture.start streams after its reply: only alone and with an id; filters go to libpcap.
+    write("jsonrpc_line_fuzz", "capture-setup", line([
+        rpc(1, "bridge.add", {"name": "br0"}), rpc(2, "port.add", loopback),
+        rpc(3, "capture.list"),
+        rpc(4, "capture.start", {"port": "lo0", "filter": "udp port 53"}),
+    ]))
+    write("jsonrpc_line_fuzz", "capture-start", line(rpc(1, "capture.start", {
+        "port": "lo0", "direction": "rx", "snaplen": 128, "count": 10,
+        "filter": "ip and (tcp[tcpflags] & tcp-syn != 0 or udp dst port 4789) and not ether broadcast"})))
+    write("jsonrpc_line_fuzz", "capture-bad-filter", line(rpc(1, "capture.start", {
+        "port": "lo0", "direction": "both", "snaplen": 0, "filter": "udp port ("})))
 
 
 # --- topology files (docs/rpc.md "Topology schema"), optionally NUL + running config ------------

@@ -46,7 +46,7 @@ class ModelSink final : public ActionSink {
 
   Status add_bridge(const std::string& name, const BridgeSettings& s) override {
     if (name_used(name)) return make_error(Errc::AlreadyExists, "{} in use", name);
-    m_.bridges.push_back(BridgeModel{name, s, {}});
+    m_.bridges.push_back(BridgeModel{name, s, {}, {}});
     return checked();
   }
   Status del_bridge(const std::string& name) override {
@@ -79,6 +79,34 @@ class ModelSink final : public ActionSink {
       }
     }
     return make_error(Errc::NotFound, "no port {}", name);
+  }
+  Status set_port_vlan(const std::string& name, const VlanConfig& vlan) override {
+    for (BridgeModel& b : m_.bridges) {
+      for (PortModel& p : b.ports) {
+        if (p.name == name) {
+          p.vlan = vlan;
+          return checked();
+        }
+      }
+    }
+    return make_error(Errc::NotFound, "no port {}", name);
+  }
+  Status add_mirror(const std::string& bridge, const MirrorConfig& mirror) override {
+    BridgeModel* b = m_.find_bridge(bridge);
+    if (b == nullptr) return make_error(Errc::NotFound, "no bridge {}", bridge);
+    if (b->find_mirror(mirror.name) != nullptr) {
+      return make_error(Errc::AlreadyExists, "mirror {} exists", mirror.name);
+    }
+    b->mirrors.push_back(mirror);
+    return checked();
+  }
+  Status del_mirror(const std::string& bridge, const std::string& name) override {
+    BridgeModel* b = m_.find_bridge(bridge);
+    if (b == nullptr || b->find_mirror(name) == nullptr) {
+      return make_error(Errc::NotFound, "no mirror {}", name);
+    }
+    std::erase_if(b->mirrors, [&](const MirrorConfig& m) { return m.name == name; });
+    return checked();
   }
 
  private:

@@ -49,6 +49,9 @@ class PortFactory {
   Result<std::unique_ptr<Port>> create(const PortSpec& spec, PortId id, PortEnv& env) const;
   const std::vector<PortType>& types() const noexcept { return types_; }
   bool has_type(std::string_view name) const noexcept;
+  // Adds a type after the built-in ones (test programs: tests/models/vswitchd-model adds
+  // ixgbe-model). AlreadyExists when the name is taken. Control thread, before ports exist.
+  Status add_type(PortType type);
   // "tap, afpacket, ..." for error messages.
   std::string type_list() const;
 

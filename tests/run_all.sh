@@ -25,6 +25,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 source tests/deps.sh
 set +e  # deps.sh sets -e for its own use: here a failing leg must not end the run before the summary
+# First QEMU with the igb device (from bookworm-backports on Debian 12), so that the package
+# list below finds qemu-system-x86 installed rather than installing 7.2 to be upgraded.
+vsw_install_qemu_with_igb || exit 1
 vsw_install_packages $VSW_BUILD_PACKAGES $VSW_TEST_PACKAGES $VSW_SANITIZE_PACKAGES || exit 1
 
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" || exit 1

@@ -16,6 +16,7 @@ Usage (root): bench/memif/run_bench.py [--build build] [--runs 5] [--seconds 10]
               [--sizes 64,1500] [--json results.json]
 """
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -50,15 +51,19 @@ def wait_socket(path, timeout=20):
     raise RuntimeError(f"{path} did not appear")
 
 
-def run_vsw(build, work, size, seconds, switch_cpu, gen_cpu):
+@contextlib.contextmanager
+def vsw_memif_pair(build, work, switch_cpu):
+    """vswitchd with one busy worker on `switch_cpu` and bridge br0 of memif ports a (id 1) and
+    b (id 2) on one socket; yields (vswctl command prefix, memif socket, run directory). Prints
+    the end of vswitchd's log when the body fails; stops vswitchd whatever happens."""
     run = tempfile.mkdtemp(dir=work)
     ctl = os.path.join(run, "ctl.sock")
     mem = os.path.join(run, "memif.sock")
     log = open(os.path.join(run, "vswitchd.log"), "w")
     d = subprocess.Popen([os.path.join(build, "daemon/vswitchd"), "--socket", ctl, "--run-dir",
                           run, "--state-file", os.path.join(run, "state.json"), "--workers",
-                          "1", "--cpus", str(switch_cpu), "--no-hugepages", "--idle-sleep-us",
-                          "0", "--log-level", "warn"], stdout=log, stderr=subprocess.STDOUT)
+                          "1", "--cpus", str(switch_cpu), "--no-hugepages", "--poll-mode",
+                          "busy", "--log-level", "warn"], stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_socket(ctl)
         vsctl = [os.path.join(build, "cli/vswctl"), "--socket", ctl]
@@ -68,11 +73,7 @@ def run_vsw(build, work, size, seconds, switch_cpu, gen_cpu):
                      ["add-port", "br0", "b", "--type", "memif", "-o", "id=2", "-o",
                       f"socket={mem}", "-o", "mtu=9000"]):
             subprocess.run(vsctl + args, check=True, capture_output=True, timeout=30)
-        r = pktgen_txrx(build, mem, 1, mem, 2, size, seconds, gen_cpu)
-        dp = json.loads(subprocess.run(vsctl + ["--json", "dp-show"], capture_output=True,
-                                       text=True, timeout=30).stdout)
-        r["switch_cycles_per_packet"] = dp["workers"][0].get("cycles_per_packet")
-        return r
+        yield vsctl, mem, run
     except Exception:
         log.flush()
         with open(os.path.join(run, "vswitchd.log")) as f:
@@ -85,6 +86,15 @@ def run_vsw(build, work, size, seconds, switch_cpu, gen_cpu):
         except subprocess.TimeoutExpired:
             d.kill()
         log.close()
+
+
+def run_vsw(build, work, size, seconds, switch_cpu, gen_cpu):
+    with vsw_memif_pair(build, work, switch_cpu) as (vsctl, mem, _):
+        r = pktgen_txrx(build, mem, 1, mem, 2, size, seconds, gen_cpu)
+        dp = json.loads(subprocess.run(vsctl + ["--json", "dp-show"], capture_output=True,
+                                       text=True, timeout=30).stdout)
+        r["switch_cycles_per_packet"] = dp["workers"][0].get("cycles_per_packet")
+        return r
 
 
 def run_testpmd(work, size, seconds, switch_cpu, gen_cpu, build):

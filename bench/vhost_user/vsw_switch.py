@@ -1,5 +1,5 @@
 """Peer (c): vsw. vswitchd with one worker pinned to the switch core (`--cpus`), never napping
-(`--idle-sleep-us 0`), a bridge with two vhost-user ports in client mode (vsw connects to the
+(`--poll-mode busy`), a bridge with two vhost-user ports in client mode (vsw connects to the
 tester's sockets and retries every second), MAC learning on.
 
 Cycles per packet: `vswctl dp-show`, the worker's busy cycles (passes that moved a frame)
@@ -54,7 +54,7 @@ class VswSwitch:
         self.proc = subprocess.Popen(
             [os.path.join(self.build, "daemon/vswitchd"), "--socket", self.ctl, "--run-dir",
              self.dir, "--state-file", os.path.join(self.dir, "state.json"), "--workers", "1",
-             "--cpus", str(self.core), "--idle-sleep-us", "0", "--log-level", "warn"],
+             "--cpus", str(self.core), "--poll-mode", "busy", "--log-level", "warn"],
             stdout=log, stderr=subprocess.STDOUT)
         _wait(lambda: os.path.exists(self.ctl), 30, "vswitchd's control socket", self)
         self.vsctl("add-br", "br0")

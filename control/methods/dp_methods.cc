@@ -17,6 +17,9 @@ Result<json> dp_show(ControlPlane& cp) {
     }
     workers.push_back({{"id", w.id},
                        {"cpu", w.cpu},
+                       {"poll_mode", poll_mode_name(w.mode)},
+                       {"sleeps", w.stats.sleeps},
+                       {"wakeups", w.stats.wakeups},
                        {"packets", w.stats.packets},
                        {"batches", w.stats.batches},
                        {"busy_tsc", w.stats.busy_tsc},
@@ -37,7 +40,7 @@ Result<json> dp_show(ControlPlane& cp) {
 }  // namespace
 
 void register_dp(Dispatcher& d, ControlPlane& cp) {
-  must_add(d, "dp.show", "dataplane: workers, rx-queue assignment, cycles/packet, mempool", {},
+  must_add(d, "dp.show", "dataplane: workers (poll mode, sleeps), rx-queue assignment, cycles/packet, mempool", {},
            [&cp](Call&) { return dp_show(cp); });
 }
 

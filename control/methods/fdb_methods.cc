@@ -12,7 +12,7 @@ Result<json> fdb_show(ControlPlane& cp, const json& p) {
   if (!rows) return std::move(rows).error();
   json out = json::array();
   for (const FdbRow& r : *rows) {
-    out.push_back({{"mac", r.mac.to_string()}, {"port", r.port}, {"age_s", r.age_s}});
+    out.push_back({{"mac", r.mac.to_string()}, {"vlan", r.vlan}, {"port", r.port}, {"age_s", r.age_s}});
   }
   return out;
 }

@@ -14,6 +14,9 @@ void register_all(Dispatcher& d, ControlPlane& cp) {
   register_stats(d, cp);
   register_dp(d, cp);
   register_config(d, cp);
+  register_vlan(d, cp);
+  register_mirror(d, cp);
+  register_capture(d, cp);
 }
 
 void must_add(Dispatcher& d, std::string method, std::string usage, ParamSpec params,

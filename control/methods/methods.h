@@ -33,6 +33,13 @@ void register_stats(Dispatcher& d, ControlPlane& cp);
 void register_dp(Dispatcher& d, ControlPlane& cp);
 // config.show, config.apply (config_methods.cc).
 void register_config(Dispatcher& d, ControlPlane& cp);
+// port.set (vlan_methods.cc).
+void register_vlan(Dispatcher& d, ControlPlane& cp);
+// mirror.add, mirror.del, mirror.list (mirror_methods.cc).
+void register_mirror(Dispatcher& d, ControlPlane& cp);
+
+// capture.start, capture.list (capture_methods.cc).
+void register_capture(Dispatcher& d, ControlPlane& cp);
 
 // All of the above.
 void register_all(Dispatcher& d, ControlPlane& cp);
@@ -48,6 +55,11 @@ bool bool_param(const nlohmann::json& p, std::string_view key);        // false 
 Result<std::optional<uint32_t>> u32_param(const nlohmann::json& p, std::string_view key);
 // Saves the running configuration; {} on success.
 Result<nlohmann::json> save_and_reply(ControlPlane& cp);
+// The VLAN settings a request (port.add, port.set) asks for: its vlan_mode, tag, trunks over
+// `base`; InvalidArgument for bad values (vlan_methods.cc).
+Result<VlanConfig> requested_vlan(const nlohmann::json& p, const VlanConfig& base);
+// "vlan_mode", "tag" (null when none), "trunks" of port.list / port.show.
+void vlan_fields(const VlanConfig& v, nlohmann::json& out);
 // The counters object shared by stats.show and port.show.
 nlohmann::json stats_to_json(const PortStats& s);
 

@@ -8,7 +8,7 @@ using nlohmann::json;
 namespace {
 
 PortModel requested_port(const json& p) {
-  PortModel port{str_param(p, "name"), str_param(p, "type"), {}};
+  PortModel port{str_param(p, "name"), str_param(p, "type"), {}, {}};
   if (const auto it = p.find("options"); it != p.end()) {
     for (const auto& item : it->items())
       port.options.emplace(item.key(), item.value().get<std::string>());
@@ -18,14 +18,18 @@ PortModel requested_port(const json& p) {
 
 Result<json> port_add(ControlPlane& cp, const json& p) {
   const std::string bridge = str_param(p, "bridge");
-  const PortModel want = requested_port(p);
+  PortModel want = requested_port(p);
+  auto vlan = requested_vlan(p, VlanConfig{});
+  if (!vlan) return vlan.error();
+  want.vlan = std::move(*vlan);
   const BridgeModel* on = nullptr;
   const PortModel* have = cp.running().find_port(want.name, &on);
   if (have != nullptr && bool_param(p, "may_exist")) {
     // may_exist: fine when bridge, type and (if given) options match. A port in error is
     // created again, which is how an operator retries after fixing the cause.
     const bool same = on->name == bridge && have->type == want.type &&
-                      (!p.contains("options") || have->options == want.options);
+                      (!p.contains("options") || have->options == want.options) &&
+                      have->vlan == want.vlan;
     if (!same) {
       return make_error(Errc::AlreadyExists,
                         "port '{}' already exists with other settings (bridge '{}', type '{}')",
@@ -51,11 +55,13 @@ Result<json> port_del(ControlPlane& cp, const json& p) {
 // The fields every port has, from the model, the Switch (when running) and its state.
 json port_row(ControlPlane& cp, const BridgeModel& b, const PortModel& port) {
   auto info = cp.sw().port(port.name);
-  return json{{"name", port.name},
-              {"type", port.type},
-              {"bridge", b.name},
-              {"link", info ? link_state_name(info->link) : "down"},
-              {"state", cp.port_state(port.name)}};
+  json row{{"name", port.name},
+           {"type", port.type},
+           {"bridge", b.name},
+           {"link", info ? link_state_name(info->link) : "down"},
+           {"state", cp.port_state(port.name)}};
+  vlan_fields(port.vlan, row);
+  return row;
 }
 
 Result<json> port_list(ControlPlane& cp, const json& p) {
@@ -115,11 +121,15 @@ Result<json> port_show(ControlPlane& cp, const json& p) {
 }  // namespace
 
 void register_port(Dispatcher& d, ControlPlane& cp) {
-  must_add(d, "port.add", "add a port: bridge, name, type, options? (strings), may_exist?",
+  must_add(d, "port.add", "add a port: bridge, name, type, options? (strings), vlan_mode? tag? trunks? (as "
+           "port.set), may_exist?",
            {{"bridge", FieldType::String, true},
             {"name", FieldType::String, true},
             {"type", FieldType::String, true},
             {"options", FieldType::StringMap, false},
+            {"vlan_mode", FieldType::String, false},
+            {"tag", FieldType::Unsigned, false},
+            {"trunks", FieldType::UnsignedList, false},
             {"may_exist", FieldType::Bool, false}},
            [&cp](Call& c) { return port_add(cp, c.params); });
   must_add(d, "port.del", "delete a port: name, if_exists?",

@@ -301,4 +301,12 @@ Result<json> Client::call(std::string_view method, const json& params) {
   return parse_reply(*reply, id, method);
 }
 
+int Client::release_connection(std::string& buffered) noexcept {
+  const int fd = fd_;
+  fd_ = -1;
+  buffered.swap(rx_);
+  rx_.clear();
+  return fd;
+}
+
 }  // namespace vsw::protocol

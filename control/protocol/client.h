@@ -73,6 +73,12 @@ class Client {
   // The failure of the last call() or connect(); kind None after a success.
   const Failure& last_failure() const noexcept { return failure_; }
 
+  // Hands the open connection over to the caller (after a call whose reply is followed by a
+  // stream, e.g. capture.start): returns the fd (non-blocking; the caller closes it; -1 when
+  // not connected) and moves into `buffered` the bytes already received after the reply line.
+  // The Client is then disconnected.
+  int release_connection(std::string& buffered) noexcept;
+
   const std::string& socket_path() const noexcept { return path_; }
   bool is_connected() const noexcept { return fd_ >= 0; }
   void close() noexcept;

@@ -77,6 +77,14 @@ class AfPacketPort final : public Port {
   // issues one sendto(MSG_DONTWAIT) for the batch. A slot still owned by the kernel means the
   // ring is full: the frame counts TxFull; a frame longer than a slot counts Mtu.
   uint16_t tx_burst(QueueId q, PacketBatch& batch) noexcept override;
+  // The packet socket: with an rx ring, poll(2) reports POLLIN once the kernel filled a slot
+  // (packet_mmap.rst "RX_RING": the slot before the kernel's position is the user's). Nothing
+  // to enable; enable_rx_wakeup() says false when the next slot is already the worker's.
+  int rx_wakeup_fd(QueueId q) const noexcept override {
+    (void)q;
+    return sock_->fd();
+  }
+  bool enable_rx_wakeup(QueueId q) noexcept override;
 
   // --- control thread ------------------------------------------------------------------------------
   LinkState link_state() const noexcept override;

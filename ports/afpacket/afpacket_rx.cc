@@ -70,6 +70,12 @@ void AfPacketPort::SlotLender::release(Packet* p) noexcept {
   __atomic_store_n(&port_.sock_->rx_slot(p->slot)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 }
 
+bool AfPacketPort::enable_rx_wakeup(QueueId q) noexcept {
+  (void)q;
+  const tpacket2_hdr* h = sock_->rx_slot(rx_.head);
+  return (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0;
+}
+
 uint16_t AfPacketPort::rx_burst(QueueId q, PacketBatch& batch) noexcept {
   QueueCounters& c = counters_.rx(q);
   rx_.pool_empty = false;

@@ -57,6 +57,8 @@ class Connection {
   uint16_t rx_count() const noexcept { return static_cast<uint16_t>(rx_.size()); }
   uint16_t tx_count() const noexcept { return static_cast<uint16_t>(tx_.size()); }
   RxRing& rx(uint16_t i) noexcept { return *rx_[i]; }
+  // The interrupt eventfd the client signals for C2S ring i (memif.md §9); -1 if it sent none.
+  int rx_eventfd(uint16_t i) const noexcept { return c2s_[i].eventfd; }
   TxRing& tx(uint16_t i) noexcept { return *tx_[i]; }
   // Non-null when several tx queues share ring i (fewer S2C rings than tx queues).
   SpinLock* tx_lock(uint16_t i) noexcept { return tx_shared_ ? &tx_locks_[i] : nullptr; }

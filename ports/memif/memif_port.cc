@@ -2,6 +2,8 @@
 // points (the ring work itself is in memif_rx.cc / memif_tx.cc).
 #include "ports/memif/memif_port.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <bit>
 #include <string>
@@ -49,6 +51,35 @@ class MemifPort final : public Port, public Endpoint {
     const uint16_t n = c->rx(q).receive(c->regions(), batch, counters_.rx(q), v);
     if (v != Violation::None) report(*c, v, q, "rx");
     return n;
+  }
+
+  // Wake-up source: the interrupt eventfd of C2S ring q. Without a connection (or with the
+  // client using fewer rings, or after a violation) nothing arrives until the control thread
+  // publishes a new connection, which wakes sleeping workers (on_connected).
+  int rx_wakeup_fd(QueueId q) const noexcept override {
+    Connection* c = conn_.load(std::memory_order_acquire);
+    if (c == nullptr || q >= c->rx_count() || c->failed()) return kRxWakeupByControl;
+    const int fd = c->rx_eventfd(q);
+    return fd >= 0 ? fd : kNoRxWakeup;
+  }
+
+  bool enable_rx_wakeup(QueueId q) noexcept override {
+    Connection* c = conn_.load(std::memory_order_acquire);
+    if (c == nullptr || q >= c->rx_count() || c->failed()) return true;
+    return c->rx(q).enable_interrupts();
+  }
+
+  void disable_rx_wakeup(QueueId q, bool signalled) noexcept override {
+    Connection* c = conn_.load(std::memory_order_acquire);
+    if (c == nullptr || q >= c->rx_count()) return;
+    c->rx(q).disable_interrupts();
+    // The eventfd is the client's and may be blocking: read it only when poll(2) said it is
+    // readable (vsw is its only reader, so the read cannot block).
+    const int fd = c->rx_eventfd(q);
+    if (signalled && fd >= 0) {
+      uint64_t count;
+      (void)!::read(fd, &count, sizeof(count));
+    }
   }
 
   uint16_t tx_burst(QueueId q, PacketBatch& batch) noexcept override {
@@ -122,6 +153,9 @@ class MemifPort final : public Port, public Endpoint {
     peer_ = peer;
     ++connects_;
     conn_.store(owned_.get(), std::memory_order_release);
+    // A worker asleep on this port's queues waits on none of them (kRxWakeupByControl): wake it
+    // so it arms the new connection's eventfds.
+    if (qsd_ != nullptr) qsd_->wake_sleepers();
     log::port().info(
         "memif client connected port={} id={} peer={} if_name={} pid={} c2s={} s2c={} ring_size={}",
         name(), if_id_, peer_.app_name, peer_.if_name, peer_.pid, owned_->rx_count(),

@@ -89,6 +89,20 @@ class RxRing final : public BufferOwner {
     }
     return receive_burst(regions, batch, c, v);
   }
+  // Worker owning the queue, before it sleeps (Port::enable_rx_wakeup): clears MASK_INT so the
+  // client signals the ring's eventfd after its next burst (memif.md §9), then looks at head
+  // again. False when there is work already (receive() would not return at once).
+  bool enable_interrupts() noexcept {
+    // The RMW is a full barrier: the head load below cannot pass it (pairs with the client's
+    // head store and flags load; the store-buffer pattern, quiescent.h).
+    hdr_->flags.fetch_and(static_cast<uint16_t>(~kRingFlagMaskInt), std::memory_order_seq_cst);
+    return hdr_->head.load(std::memory_order_seq_cst) == last_head_ &&
+           (outstanding_ != 0 || tail_ == last_head_);
+  }
+  // Worker owning the queue, after waking: the client stops signalling (vsw polls again).
+  void disable_interrupts() noexcept {
+    hdr_->flags.fetch_or(kRingFlagMaskInt, std::memory_order_relaxed);
+  }
   // Last reference of a lent segment dropped: one fewer outstanding.
   void release(Packet* p) noexcept override;
   // Last references of n lent single-segment frames dropped (PacketBatch::release_all, e.g. at

@@ -17,6 +17,7 @@
 #include "common/ether.h"
 #include "common/log.h"
 #include "ports/tap/netdev.h"
+#include "ports/tap/tap_location.h"
 #include "ports/vnet/vnet_metadata.h"
 
 namespace vsw::ports::tap {
@@ -271,15 +272,28 @@ uint16_t TapPort::tx_burst(QueueId q, PacketBatch& batch) noexcept {
   return sent;
 }
 
-LinkState TapPort::link_state() const noexcept { return netdev::link_state(ifname_); }
+LinkState TapPort::link_state() const noexcept {
+  try {
+    auto where = locate_tap(queues_[0].fd);
+    const uint32_t up = IFF_UP | IFF_RUNNING;
+    return where && where->flags && (*where->flags & up) == up ? LinkState::Up : LinkState::Down;
+  } catch (...) {  // std::string allocation only
+    return LinkState::Down;
+  }
+}
 
 std::vector<std::pair<std::string, std::string>> TapPort::details() const {
   std::vector<std::pair<std::string, std::string>> d;
-  d.emplace_back("ifname", ifname_);
-  d.emplace_back("ifindex", std::to_string(ifindex_));
-  auto kmtu = netdev::mtu(ifname_);
-  d.emplace_back("kernel_mtu", kmtu ? std::to_string(*kmtu) : "?");
-  auto f = netdev::flags(ifname_);
+  auto where = locate_tap(queues_[0].fd);
+  if (!where) {
+    d.emplace_back("ifname", ifname_ + " (gone)");
+    return d;
+  }
+  d.emplace_back("ifname", where->ifname);
+  d.emplace_back("netns", where->netns);
+  d.emplace_back("ifindex", where->ifindex ? std::to_string(*where->ifindex) : "?");
+  d.emplace_back("kernel_mtu", where->mtu ? std::to_string(*where->mtu) : "?");
+  const auto& f = where->flags;
   d.emplace_back("admin", f && (*f & IFF_UP) ? "up" : "down");
   d.emplace_back("carrier", f && (*f & IFF_RUNNING) ? "yes" : "no");
   d.emplace_back("queues", std::to_string(queue_count_));

@@ -79,10 +79,14 @@ class TapPort final : public Port {
   // Writes each frame, every segment of its chain behind its virtio_net_hdr, with one writev().
   // EAGAIN or any other refusal counts TxFull, EINVAL counts Invalid. Consumes the whole batch.
   uint16_t tx_burst(QueueId q, PacketBatch& batch) noexcept override;
+  // The queue's tun fd: readable while the kernel holds a frame for it (level-triggered, so
+  // there is nothing to enable or consume).
+  int rx_wakeup_fd(QueueId q) const noexcept override { return queues_[q].fd; }
 
   // --- control thread ------------------------------------------------------------------------------
-  // Up when the interface is IFF_UP and IFF_RUNNING (looked up by name in vsw's network
-  // namespace: a tap moved to another namespace reports Down).
+  // Up when the interface is IFF_UP and IFF_RUNNING, wherever it is now: found through the tap
+  // fd (tap_location.h), so a tap renamed or moved into another network namespace reports its
+  // real state; details() names the namespace.
   LinkState link_state() const noexcept override;
   std::vector<std::pair<std::string, std::string>> details() const override;
   const std::string& ifname() const noexcept { return ifname_; }

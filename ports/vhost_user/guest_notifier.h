@@ -15,7 +15,11 @@
 // (virtio 1.1 §2.6.10): used->flags = NO_NOTIFY without EVENT_IDX; with EVENT_IDX avail_event is
 // kept one entry behind what vsw consumed, an index the guest's avail->idx never crosses
 // (need_event(avail_event, new, old) needs avail_event in [old, new)). Kicks are a hint: a
-// guest may kick anyway and the session drains the kick eventfd if it has one.
+// guest may kick anyway; nobody reads the kick eventfd then (its counter just grows).
+// Before its worker sleeps (adaptive polling) vsw asks for kicks instead: used->flags = 0, or
+// avail_event = the next entry it will take, so the guest's next avail->idx move crosses it
+// (need_event(avail_event, new, old) with old == avail_event); the worker then waits on the kick
+// eventfd and suppresses kicks again when it wakes.
 //
 // Threads: start() on the control thread while the queue is unpublished; the rest by the one
 // thread that owns the queue's fast path.
@@ -38,6 +42,7 @@ class GuestNotifier {
     event_idx_ = event_idx;
     notify_on_empty_ = notify_on_empty;
     avail_ = avail;
+    used_ = used;
     used_event_ = virtio::used_event_field(avail, size);
     avail_event_ = virtio::avail_event_field(used, size);
     signalled_valid_ = false;
@@ -55,6 +60,28 @@ class GuestNotifier {
   // vsw consumed the avail entries before `last_avail`: keep kicks suppressed.
   void consumed(uint16_t last_avail) noexcept {
     if (event_idx_) virtio::store_relaxed(avail_event_, static_cast<uint16_t>(last_avail - 1));
+  }
+
+  // The worker is about to sleep with every entry before `last_avail` taken: asks the guest to
+  // kick for the next one. The caller must re-read avail->idx afterwards (the guest may have
+  // moved it before it saw the request): the full barrier orders this store before that load,
+  // as the guest orders its avail->idx store before reading flags/avail_event (virtio 1.1
+  // §2.6.10.1).
+  void request_kicks(uint16_t last_avail) noexcept {
+    if (event_idx_) {
+      virtio::store_relaxed(avail_event_, last_avail);
+    } else {
+      virtio::store_relaxed(&used_->flags, uint16_t{0});
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+  // Back to polling: kicks suppressed again (the inverse of request_kicks).
+  void suppress_kicks(uint16_t last_avail) noexcept {
+    if (event_idx_) {
+      consumed(last_avail);
+    } else {
+      virtio::store_relaxed(&used_->flags, virtio::kUsedFlagNoNotify);
+    }
   }
 
   // used->idx was just stored (release) as `new_used`: signal the guest if it wants it.
@@ -94,6 +121,7 @@ class GuestNotifier {
   bool signalled_valid_ = false;
   uint16_t signalled_ = 0;  // used->idx at the previous EVENT_IDX decision
   virtio::VringAvail* avail_ = nullptr;
+  virtio::VringUsed* used_ = nullptr;
   uint16_t* used_event_ = nullptr;
   uint16_t* avail_event_ = nullptr;
   std::atomic<uint64_t> signals_{0};  // single writer

@@ -2,6 +2,8 @@
 // lending its buffers (virtio 1.1 §2.6.12 device side, §5.1.6.2; vhost-user.md §7 step 3, §8).
 #include "ports/vhost_user/guest_tx_queue.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <iterator>
@@ -58,6 +60,7 @@ Status GuestTxQueue::start(const GuestMemory* mem, const QueueConfig& cfg) {
   host_uso_ = cfg.host_uso;
   pool_ = cfg.pool;
   port_ = cfg.port;
+  kick_fd_ = cfg.kick_fd;
   // The fields that are the same every time a header is lent are set here, once.
   auto init = [this](Packet& p, uint32_t slot) {
     p.iova = 0;  // guest memory is not DMA-capable: ports that keep buffers must copy
@@ -103,6 +106,16 @@ uint16_t GuestTxQueue::stop() noexcept {
   outstanding_ = 0;
   started_ = false;
   return last_avail_;
+}
+
+void GuestTxQueue::disable_kicks(bool kicked) noexcept {
+  notifier_.suppress_kicks(last_avail_);
+  // poll(2) said the eventfd is readable and this worker is its only reader: the read returns
+  // at once and leaves it quiet for the next sleep.
+  if (kicked && kick_fd_ >= 0) {
+    uint64_t count;
+    (void)!::read(kick_fd_, &count, sizeof count);
+  }
 }
 
 void GuestTxQueue::release(Packet* p) noexcept {

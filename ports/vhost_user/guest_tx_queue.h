@@ -84,9 +84,18 @@ class GuestTxQueue final : public BufferOwner {
   uint16_t receive(PacketBatch& batch, QueueCounters& c, Violation& v) noexcept {
     // Idle poll: nothing new and nothing to give back. Inline: a load and two compares.
     const uint16_t avail_idx = virtio::load_acquire(&avail_->idx);
-    if (avail_idx == last_avail_ && (outstanding_ != 0 || last_used_ == last_avail_)) return 0;
+    if (nothing_to_do(avail_idx)) return 0;
     return receive_burst(avail_idx, batch, c, v);
   }
+  // Adaptive polling (Port::enable_rx_wakeup): the kick eventfd to wait on (-1: none), a
+  // request for kicks that is false when a frame (or a used index to publish) already waits,
+  // and the return to polling, which consumes the kick when poll(2) saw one (`kicked`).
+  int kick_fd() const noexcept { return kick_fd_; }
+  bool enable_kicks() noexcept {
+    notifier_.request_kicks(last_avail_);
+    return nothing_to_do(virtio::load_acquire(&avail_->idx));
+  }
+  void disable_kicks(bool kicked) noexcept;
   // Last reference of a lent segment dropped.
   void release(Packet* p) noexcept override;
   // Last references of n lent single-segment frames (their slot headers) dropped at once.
@@ -102,6 +111,10 @@ class GuestTxQueue final : public BufferOwner {
   uint32_t free_chain_headers() const noexcept { return chain_free_count_; }
   uint16_t size() const noexcept { return size_; }
 
+  // No new avail entry and no used index to publish (entries given back while none is lent).
+  bool nothing_to_do(uint16_t avail_idx) const noexcept {
+    return avail_idx == last_avail_ && (outstanding_ != 0 || last_used_ == last_avail_);
+  }
   // The work of receive() once something changed (guest_tx_queue.cc).
   uint16_t receive_burst(uint16_t avail_idx, PacketBatch& batch, QueueCounters& c,
                          Violation& v) noexcept;
@@ -141,6 +154,7 @@ class GuestTxQueue final : public BufferOwner {
        host_uso_ = false;
   Mempool* pool_ = nullptr;
   PortId port_ = kNoPort;
+  int kick_fd_ = -1;
   bool started_ = false;
   bool resynced_ = false;
   bool offload_dirty_ = false;  // a slot header taken since the last publish() has offloads

@@ -86,6 +86,9 @@ struct QueueConfig {
   bool guest_ecn = false;          // VIRTIO_NET_F_GUEST_ECN
   bool guest_uso = false;          // VIRTIO_NET_F_GUEST_USO4 and USO6
   int call_fd = -1;                // SET_VRING_CALL eventfd; -1: the guest polls (NOFD)
+  // Guest tx ring: the SET_VRING_KICK eventfd (non-blocking) a sleeping worker waits on; -1
+  // when the front-end sent none (NOFD: it never kicks).
+  int kick_fd = -1;
   PortId port = kNoPort;           // in_port of received frames
   // Guest tx ring: buffers for the frames that cannot be lent as they are (headers copied,
   // Packet headers for chains exhausted); nullptr: such frames are dropped (NoBuffer).

@@ -397,6 +397,7 @@ QueueConfig Device::queue_config(uint32_t index) const {
   c.guest_tso6 = c.guest_csum && (f & feature::kNetGuestTso6) != 0;
   c.guest_ecn = (f & feature::kNetGuestEcn) != 0;
   c.call_fd = v.call ? v.call.get() : -1;
+  c.kick_fd = v.kick ? v.kick.get() : -1;  // an eventfd: set_vring_fd() checked it
   c.port = cfg_.port;
   c.pool = cfg_.pool;
   return c;

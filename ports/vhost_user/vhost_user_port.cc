@@ -2,13 +2,11 @@
 // fast-path entry points (the ring work is in guest_tx_queue.cc / guest_rx_queue.cc).
 #include "ports/vhost_user/vhost_user_port.h"
 
-#include <grp.h>
-#include <pwd.h>
-
 #include <atomic>
 #include <string>
 
 #include "common/log.h"
+#include "common/unix_ids.h"
 #include "dataplane/quiescent.h"
 #include "ports/vhost_user/data_plan.h"
 #include "ports/vhost_user/vhost_endpoint.h"
@@ -51,6 +49,29 @@ class VhostUserPort final : public Port, public PlanPublisher {
     return n;
   }
 
+  // Wake-up source: the kick eventfd of guest tx ring 2q+1. Without a running ring (no plan,
+  // the ring not started, a violation the housekeeping acts on) nothing arrives until the
+  // control thread publishes a new plan, which wakes sleeping workers (publish()); a ring
+  // without a usable kick eventfd gets the worker's short nap.
+  int rx_wakeup_fd(QueueId q) const noexcept override {
+    const GuestTxQueue* ring = running_rx(q);
+    if (ring == nullptr) return kRxWakeupByControl;
+    const int fd = ring->kick_fd();
+    return fd >= 0 ? fd : kNoRxWakeup;
+  }
+  bool enable_rx_wakeup(QueueId q) noexcept override {
+    GuestTxQueue* ring = running_rx(q);
+    return ring == nullptr || ring->kick_fd() < 0 || ring->enable_kicks();
+  }
+  void disable_rx_wakeup(QueueId q, bool signalled) noexcept override {
+    // The plan cannot change under a sleeping worker: unpublishing waits for its quiescent
+    // point, which comes after this call. A plan unpublished meanwhile is skipped: its rings
+    // are stopped and a new start suppresses kicks again.
+    if (GuestTxQueue* ring = running_rx(q); ring != nullptr && ring->kick_fd() >= 0) {
+      ring->disable_kicks(signalled);
+    }
+  }
+
   uint16_t tx_burst(QueueId q, PacketBatch& batch) noexcept override {
     DataPlan* p = plan_.load(std::memory_order_acquire);
     QueueCounters& qc = counters_.tx(q);
@@ -72,6 +93,9 @@ class VhostUserPort final : public Port, public PlanPublisher {
   // --- PlanPublisher (control thread) --------------------------------------------------------------
   void publish(DataPlan* plan) noexcept override {
     plan_.store(plan, std::memory_order_release);
+    // A worker asleep on this port's queues waits on none of them (kRxWakeupByControl): wake it
+    // so it arms the new rings' kick eventfds.
+    if (qsd_ != nullptr) qsd_->wake_sleepers();
   }
   void unpublish_and_wait() noexcept override {
     plan_.store(nullptr, std::memory_order_release);
@@ -125,6 +149,12 @@ class VhostUserPort final : public Port, public PlanPublisher {
   void housekeeping() override { endpoint_->housekeeping(); }
 
  private:
+  GuestTxQueue* running_rx(QueueId q) const noexcept {
+    DataPlan* p = plan_.load(std::memory_order_acquire);
+    if (p == nullptr || p->failed()) return nullptr;
+    return p->rx[q % kMaxQueuePairs];
+  }
+
   void report(DataPlan& p, Violation v, uint16_t vring) noexcept {
     p.report(v, vring);
     VSW_LOG_RL(log::port(), spdlog::level::warn, 1000,
@@ -182,19 +212,14 @@ Result<std::unique_ptr<Port>> create(const PortSpec& spec, PortId id, PortEnv& e
     opts.perm = *perm;
   }
   if (auto it = spec.options.find("socket-owner"); it != spec.options.end()) {
-    const passwd* pw = ::getpwnam(it->second.c_str());
-    if (pw == nullptr) {
-      return make_error(Errc::InvalidArgument, "option socket-owner={}: no such user", it->second);
-    }
-    opts.owner = pw->pw_uid;
+    auto uid = user_id(it->second, "option socket-owner");
+    if (!uid) return std::move(uid).error();
+    opts.owner = *uid;
   }
   if (auto it = spec.options.find("socket-group"); it != spec.options.end()) {
-    const group* gr = ::getgrnam(it->second.c_str());
-    if (gr == nullptr) {
-      return make_error(Errc::InvalidArgument, "option socket-group={}: no such group",
-                        it->second);
-    }
-    opts.group = gr->gr_gid;
+    auto gid = group_id(it->second, "option socket-group");
+    if (!gid) return std::move(gid).error();
+    opts.group = *gid;
   }
   auto port = std::make_unique<VhostUserPort>(spec.name, id, static_cast<uint32_t>(*mtu),
                                               static_cast<uint16_t>(*queues), env.quiescent);

@@ -13,20 +13,12 @@ import time
 
 from . import vhost_user_messages as m
 from .vhost_frontend import VhostFrontend
+from tests.support.wait import wait_for
 
 GOOD1_MAC = bytes.fromhex("020000001101")
 GOOD2_MAC = bytes.fromhex("020000001102")
 HOSTILE_MAC = bytes.fromhex("0200000011ee")
 ETHERTYPE = b"\x88\xb5"  # local experimental
-
-
-def wait_for(pred, timeout=10.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return bool(pred())
 
 
 def tagged_frame(dst, src, tag, n=100):

@@ -24,7 +24,7 @@ def read_line(sock):
 class Vswitchd:
     """One daemon with its own socket, state file and run directory under a temp dir."""
 
-    def __init__(self, workdir=None, workers=1, extra_args=()):
+    def __init__(self, workdir=None, workers=1, extra_args=(), binary=None):
         self.dir = workdir or tempfile.mkdtemp(prefix="vswt-")
         self.socket = os.path.join(self.dir, "vswitchd.sock")
         self.state_file = os.path.join(self.dir, "state.json")
@@ -33,10 +33,12 @@ class Vswitchd:
         self.workers = workers
         self.extra_args = list(extra_args)
         self.proc = None
+        # Another build of the daemon (tests/models/vswitchd-model: vswitchd + the 82599 model).
+        self.binary = binary or paths.VSWITCHD
 
     def start(self, timeout=20.0, expect_ready=True):
         log = open(self.log_path, "a")
-        args = [str(paths.VSWITCHD), "--socket", self.socket, "--state-file", self.state_file,
+        args = [str(self.binary), "--socket", self.socket, "--state-file", self.state_file,
                 "--run-dir", self.run_dir, "--workers", str(self.workers),
                 "--no-hugepages"] + self.extra_args
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)

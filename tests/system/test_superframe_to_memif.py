@@ -26,13 +26,13 @@ import json
 import math
 import os
 import subprocess
-import time
 
 import pytest
 
 from tests.support import paths
 from tests.support.frame_check import parse_tcp, read_pcap
 from tests.support.gso_frames import TCP_PSH, tcp_superframe
+from tests.support.wait import wait_for
 
 DUMP = paths.BUILD / "tests" / "support" / "memif_dump" / "vsw-memif-dump"
 REPO = paths.REPO
@@ -55,15 +55,6 @@ def payload_bytes(length):
 
 def port_stats(d, name):
     return d.vsctl("port-show", name, json_out=True)["stats"]
-
-
-def wait_for(pred, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def tcp_segments(pcap):

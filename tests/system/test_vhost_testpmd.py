@@ -183,3 +183,32 @@ def test_txonly_through_vsw_to_rxonly(daemon, venv, mode, size):
     rx.stop()
     tx.stop()
     assert daemon.alive()
+
+
+def test_idle_ring_sleeps_until_the_front_end_kicks(daemon, venv):
+    """Adaptive polling (the default) with a running but idle ring: the worker sleeps on the
+    ring's kick eventfd (vsw clears VRING_USED_F_NO_NOTIFY before it sleeps), not in 50 us naps,
+    and the front-end's next burst wakes it through a kick."""
+    add_vhost(daemon, "b", venv.sock("b"), "server", 64)
+    rx = front_end(venv, daemon, "b", MAC_B, "server",
+                   ["--forward-mode=rxonly", f"--eth-peer=0,{MAC_A}"], lcores=(0, 1))
+
+    def total(key):
+        return sum(w[key] for w in daemon.vsctl("dp-show", json_out=True)["workers"])
+
+    # A measurement window, not a synchronisation: how often the workers go to sleep while the
+    # ring is idle. Sleeping on the kick eventfd, each sleep lasts until the 100 ms backstop
+    # (about 10 a second per worker); napping, a worker would sleep thousands of times.
+    s0, t0 = total("sleeps"), time.monotonic()
+    time.sleep(1.0)
+    rate = (total("sleeps") - s0) / (time.monotonic() - t0)
+    assert rate < 100, f"{rate:.0f} sleeps/s on an idle ring: the worker naps instead of waiting"
+
+    w0, r0 = total("wakeups"), stats(daemon, "b")["rx_packets"]
+    rx.command("start tx_first")
+    wait_for(lambda: stats(daemon, "b")["rx_packets"] >= r0 + SEED_BURST, 10, "B's burst")
+    # Wake-ups count only wake-up sources that signalled (never the doorbell or a timeout):
+    # here the one kick eventfd.
+    assert total("wakeups") > w0, daemon.vsctl("dp-show", json_out=True)
+    rx.stop()
+    assert daemon.alive()

@@ -10,8 +10,9 @@ The guest is tests/vm/build_guest.py's kernel and initramfs (built on first use,
 /var/cache/vsw-vm). QEMU always runs under TCG (`-accel tcg`: KVM hangs on these machines) with
 its RAM in a shared memfd (`memory-backend-memfd,share=on` + `-numa node,memdev=`), which is
 what lets a vhost-user back-end map the guest's memory. Every virtio-net device gets
-`vectors=0` (INTx instead of MSI-X): Debian 12's QEMU 7.2 segfaults under TCG when a guest sets
-DRIVER_OK on a vhost-user virtio-net with MSI-X (../shared/specs/test-peers.md), and `romfile=`
+`vectors=0` (INTx instead of MSI-X) unless its device options set `vectors=`: Debian 12's QEMU
+7.2 segfaults under TCG when a guest sets DRIVER_OK on a vhost-user virtio-net with MSI-X
+(../shared/specs/test-peers.md), and `romfile=`
 (no iPXE option ROM: the kernel is booted directly, so none is needed or installed).
 
 No VM outlives its Guest: __exit__ (and kill()) SIGKILLs QEMU and reaps it, whatever happened.
@@ -97,7 +98,11 @@ class Nic:
         raise NotImplementedError
 
     def _device(self, netdev, mq=False):
-        opts = [f"virtio-net-pci,netdev={netdev},mac={self.mac},vectors=0,romfile="]
+        # vectors=0 unless the NIC's device_opts choose a number (a tap-backed NIC may have
+        # MSI-X: the QEMU 7.2 crash is vhost-user's).
+        own = any(o.startswith("vectors=") for o in self.device_opts)
+        opts = [f"virtio-net-pci,netdev={netdev},mac={self.mac}{'' if own else ',vectors=0'},"
+                "romfile="]
         if mq:
             opts.append("mq=on")
         return ",".join(opts + list(self.device_opts))
@@ -155,6 +160,20 @@ class TapNic(Nic):
                 "-device", self._device(f"net{index}", mq=self.queues > 1)]
 
 
+class IgbTapNic(TapNic):
+    """QEMU's igb (Intel 82576, 8086:10c9, QEMU >= 8.0) on a kernel tap `ifname`. Unlike
+    virtio-net it has no `vectors` property: its MSI-X table (25 vectors) is always there and a
+    driver chooses MSI-X or INTx itself. `romfile=` as for every NIC here (no option ROM).
+    device_opts: extra `-device igb` options (`addr=0x10`)."""
+
+    def __init__(self, ifname, mac=None, device_opts=()):
+        super().__init__(ifname, mac=mac, device_opts=device_opts)
+
+    def _device(self, netdev, mq=False):
+        return ",".join([f"igb,netdev={netdev},mac={self.mac},romfile=",
+                         *self.device_opts])
+
+
 class Guest:
     """One QEMU VM with the vsw test guest. A context manager: __enter__ boots (without waiting,
     so that several guests boot at once; call wait_booted()), __exit__ kills.
@@ -163,6 +182,8 @@ class Guest:
     ips: one CIDR address per NIC, or None to leave it unconfigured (or a dict {"eth1": ...}).
     mtus: dict {"eth0": 9000}. mem_mb, smp: guest RAM (a shared memfd) and vCPUs.
     extra_args: raw QEMU arguments appended last (igb, legacy virtio, -machine q35 ...).
+    early_args: raw QEMU arguments placed before the shares and NICs, for what QEMU wants
+    created before other PCI devices (`-machine q35 -device intel-iommu`).
     append: extra kernel command line words. shares: {tag: host_dir} read-only 9p mounts at
     /mnt/<tag> in the guest. workdir: where the console log and QMP socket go (a fresh temp
     dir by default, removed by close()).
@@ -170,11 +191,12 @@ class Guest:
     """
 
     def __init__(self, name, nics=(), mem_mb=256, smp=1, extra_args=(), ips=None, mtus=None,
-                 append=(), shares=None, workdir=None, cpu="max"):
+                 append=(), shares=None, workdir=None, cpu="max", early_args=()):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,30}", name):
             raise ValueError(f"bad guest name {name!r} (letters, digits, '-')")
         self.name, self.nics, self.mem_mb, self.smp = name, list(nics), mem_mb, smp
         self.extra_args, self.append, self.cpu = list(extra_args), list(append), cpu
+        self.early_args = list(early_args)
         self.shares = dict(shares or {})
         for i, nic in enumerate(self.nics):
             if nic.mac is None:
@@ -231,6 +253,7 @@ class Guest:
                 "-append", " ".join(cmdline),
                 "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                 "-serial", "stdio", "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        args += self.early_args
         for tag, path in self.shares.items():
             args += ["-virtfs", f"local,path={path},mount_tag={tag},security_model=none,"
                                 f"readonly=on,id=fs-{tag}"]

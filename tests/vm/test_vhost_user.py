@@ -119,7 +119,13 @@ def test_ping_and_iperf3_through_vsw_with_guest_offloads(pair):
     assert taken > 100 and given > 100, (taken, given)
     delivered = after["vm2"]["tx_bytes"] - before["vm2"]["tx_bytes"]
     assert delivered >= received
-    assert after["vm2"]["tx_drops"] == before["vm2"]["tx_drops"]
+    # Every super-frame vsw handed on was accepted whole: no drop for a reason that would mean
+    # vsw mishandled one (invalid, mtu, vlan, no_buffer). tx_full is the receiving guest's rx
+    # ring momentarily empty, a drop any switch makes when a TCG vCPU falls behind (TCP resends);
+    # it may move.
+    grew = {why: n - before["vm2"]["tx_drops"][why]
+            for why, n in after["vm2"]["tx_drops"].items() if n != before["vm2"]["tx_drops"][why]}
+    assert set(grew) <= {"tx_full"}, grew
     fdb = {r["mac"]: r["port"] for r in p.d.vsctl("fdb-show", "br0", json_out=True)}
     assert fdb.get(p.vm1.macs[0]) == "vm1" and fdb.get(p.vm2.macs[0]) == "vm2", fdb
 
@@ -134,9 +140,14 @@ def test_two_queue_pairs_both_carry_traffic(pair):
         return [int(v) for v in re.findall(r"q\d+=(\d+)", text)]
 
     before = per_queue()
-    p.vm1.check("iperf3 -s -D -1")
-    # Four flows from a two-CPU guest: the guest's transmit queue selection spreads them.
-    rc, out = p.vm2.run(f"iperf3 -c {IP1} -t 2 -P 4", timeout=90)
+    # virtio_net maps each guest CPU to its own transmit queue (XPS), so one client pinned to
+    # each CPU (masks 1 and 2) sends on both queues; flows of one process may all leave from one
+    # CPU.
+    p.vm1.check("iperf3 -s -D -1 -p 5201; iperf3 -s -D -1 -p 5202")
+    rc, out = p.vm2.run(f"taskset 1 iperf3 -c {IP1} -p 5201 -t 2 > /tmp/c0 & "
+                        f"taskset 2 iperf3 -c {IP1} -p 5202 -t 2 > /tmp/c1; r1=$?; "
+                        f"wait $!; r0=$?; cat /tmp/c0 /tmp/c1; [ $r0 = 0 ] && [ $r1 = 0 ]",
+                        timeout=90)
     assert rc == 0, out
     after = per_queue()
     assert after[0] > before[0] and after[1] > before[1], (before, after)

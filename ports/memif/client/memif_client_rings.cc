@@ -47,7 +47,10 @@ void Client::tx_commit(uint16_t q, std::span<const Buffer> bufs) noexcept {
   }
   r.pos = static_cast<uint16_t>(r.pos + bufs.size());
   r.hdr->head.store(r.pos, std::memory_order_release);
-  // memif.md §9: signal only when vsw has not masked interrupts (it polls, so normally not).
+  // memif.md §9: signal only when vsw has not masked interrupts (it polls while busy). The
+  // fence keeps the flags load after the head store: vsw, going to sleep, clears the mask and
+  // then reads head (the store-buffer pattern), so one of the two sides sees the other.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if ((r.hdr->flags.load(std::memory_order_relaxed) & pm::kRingFlagMaskInt) == 0) {
     const uint64_t one = 1;
     (void)::write(r.eventfd.get(), &one, sizeof(one));

@@ -123,17 +123,39 @@ TEST(RenderActions, OnePerLineOrNoChanges) {
   EXPECT_EQ(render_actions(json{{"actions", json::array()}}, false), "no changes\n");
 }
 
-TEST(RenderFdb, TableSortedByPortThenMac) {
+TEST(RenderFdb, TableSortedByPortThenVlanThenMac) {
   json entries = json::parse(R"([
-    {"mac": "02:00:00:00:00:09", "port": "veth0", "age_s": 120},
-    {"mac": "02:00:00:00:00:02", "port": "tap0", "age_s": 3},
-    {"mac": "02:00:00:00:00:01", "port": "tap0", "age_s": 0}])");
+    {"mac": "02:00:00:00:00:09", "vlan": 0, "port": "veth0", "age_s": 120},
+    {"mac": "02:00:00:00:00:01", "vlan": 100, "port": "tap0", "age_s": 5},
+    {"mac": "02:00:00:00:00:02", "vlan": 20, "port": "tap0", "age_s": 3},
+    {"mac": "02:00:00:00:00:01", "vlan": 20, "port": "tap0", "age_s": 0}])");
   EXPECT_EQ(render_fdb(entries),
-            "PORT   MAC                AGE_S\n"
-            "tap0   02:00:00:00:00:01      0\n"
-            "tap0   02:00:00:00:00:02      3\n"
-            "veth0  02:00:00:00:00:09    120\n");
-  EXPECT_EQ(render_fdb(json::array()), "PORT  MAC  AGE_S\n");
+            "PORT   VLAN  MAC                AGE_S\n"
+            "tap0     20  02:00:00:00:00:01      0\n"
+            "tap0     20  02:00:00:00:00:02      3\n"
+            "tap0    100  02:00:00:00:00:01      5\n"
+            "veth0     0  02:00:00:00:00:09    120\n");
+  EXPECT_EQ(render_fdb(json::array()), "PORT  VLAN  MAC  AGE_S\n");
+}
+
+TEST(RenderVlan, ModeTagAndTrunks) {
+  EXPECT_EQ(vlan_text(json{{"vlan_mode", "access"}, {"tag", 10}, {"trunks", json::array()}}),
+            "access tag=10");
+  EXPECT_EQ(vlan_text(json{{"vlan_mode", "trunk"}, {"tag", nullptr}, {"trunks", {10, 20}}}),
+            "trunk trunks=10,20");
+  EXPECT_EQ(vlan_text(json{{"vlan_mode", "native-tagged"}, {"tag", 5}, {"trunks", json::array()}}),
+            "native-tagged tag=5 trunks=all");
+  EXPECT_EQ(vlan_text(json{{"vlan_mode", "none"}}), "");
+  EXPECT_EQ(render_mirrors(json::array()), "no mirrors\n");
+  json m = json::parse(R"([{"name": "m0", "bridge": "br0", "select_src_port": ["a", "b"],
+    "select_dst_port": [], "select_vlan": [], "output_port": "mon", "packets": 3, "bytes": 180}])");
+  EXPECT_EQ(render_mirrors(m),
+            "Mirror m0 (bridge br0)\n"
+            "    select_src_port: a,b\n"
+            "    select_dst_port: -\n"
+            "    select_vlan: all\n"
+            "    output_port: mon\n"
+            "    packets: 3 bytes: 180\n");
 }
 
 TEST(RenderStats, TotalsPerPortAndNonZeroDropReasons) {
@@ -153,19 +175,20 @@ TEST(RenderStats, TotalsPerPortAndNonZeroDropReasons) {
 
 TEST(RenderDp, MempoolAndOneRowPerWorker) {
   json dp = json::parse(R"({"tsc_hz": 2400000000,
-    "workers": [{"id": 0, "cpu": 2, "packets": 3200, "batches": 100, "busy_tsc": 250,
+    "workers": [{"id": 0, "cpu": 2, "poll_mode": "adaptive", "sleeps": 12, "wakeups": 9,
+                 "packets": 3200, "batches": 100, "busy_tsc": 250,
                  "idle_tsc": 750, "cycles_per_packet": 85.27,
                  "rx_queues": [{"port": "tap0", "queue": 0}, {"port": "veth0", "queue": 0}]},
-                {"id": 1, "cpu": -1, "packets": 0, "batches": 0, "busy_tsc": 0, "idle_tsc": 0,
+                {"id": 1, "cpu": -1, "poll_mode": "busy", "sleeps": 0, "wakeups": 0, "packets": 0, "batches": 0, "busy_tsc": 0, "idle_tsc": 0,
                  "cycles_per_packet": 0, "rx_queues": []}],
     "mempool": {"buffers": 16384, "available": 16000, "buffer_bytes": 2048,
                 "hugepages": false}})");
   EXPECT_EQ(render_dp(dp),
             "tsc_hz: 2400000000\n"
             "mempool: 16384 buffers, 16000 available, 2048 bytes each, ordinary memory\n"
-            "WORKER  CPU  PACKETS  BATCHES  CYCLES/PKT   BUSY  RX_QUEUES\n"
-            "     0    2     3200      100        85.3  25.0%  tap0:0 veth0:0\n"
-            "     1  any        0        0           0      -  -\n");
+            "WORKER  CPU  MODE      PACKETS  BATCHES  CYCLES/PKT   BUSY  SLEEPS  WAKEUPS  RX_QUEUES\n"
+            "     0    2  adaptive     3200      100        85.3  25.0%      12        9  tap0:0 veth0:0\n"
+            "     1  any  busy            0        0           0      -       0        0  -\n");
 }
 
 TEST(RenderMethods, SortedTable) {
@@ -183,8 +206,8 @@ TEST(RenderRobustness, MissingFieldsRenderAsDashNeverThrow) {
   EXPECT_NO_THROW(render_dp(json::array()));
   EXPECT_NO_THROW(render_stats(json::object()));
   EXPECT_EQ(render_fdb(json::parse(R"([{"mac": "02:00:00:00:00:01"}])")),
-            "PORT  MAC                AGE_S\n"
-            "-     02:00:00:00:00:01      -\n");
+            "PORT  VLAN  MAC                AGE_S\n"
+            "-        -  02:00:00:00:00:01      -\n");
 }
 
 TEST(TextTable, PadsShortRowsAndTrimsTrailingSpaces) {

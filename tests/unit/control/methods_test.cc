@@ -145,7 +145,10 @@ TEST_F(MethodsTest, PortLifecycle) {
                            {"type", "loopback"},
                            {"bridge", "br0"},
                            {"link", list[0]["link"]},
-                           {"state", "ok"}}));
+                           {"state", "ok"},
+                           {"vlan_mode", "none"},
+                           {"tag", nullptr},
+                           {"trunks", json::array()}}));
   EXPECT_EQ(ok("port.list", {{"bridge", "br0"}}).size(), 2u);
   EXPECT_EQ(err("port.list", {{"bridge", "nope"}}), -32002);
 
@@ -154,7 +157,7 @@ TEST_F(MethodsTest, PortLifecycle) {
   EXPECT_EQ(show["bridge"], "br0");
   EXPECT_TRUE(show["id"].is_number());
   EXPECT_GE(show["rx_queues"].get<int>(), 1);
-  EXPECT_EQ(show["stats"]["rx_drops"].size(), 4u);
+  EXPECT_EQ(show["stats"]["rx_drops"].size(), 5u);  // no_buffer tx_full mtu invalid vlan
   EXPECT_TRUE(ok("bridge.list")[0]["ports"] == json({"lo0", "lo1"}));
 
   json st = saved();

@@ -34,7 +34,7 @@ class ModelSink : public ActionSink {
   Status add_bridge(const std::string& name, const BridgeSettings& s) override {
     if (fail_on == "add-br " + name) return make_error(Errc::Io, "injected");
     if (state.find_bridge(name)) return make_error(Errc::AlreadyExists, "exists");
-    state.bridges.push_back(BridgeModel{name, s, {}});
+    state.bridges.push_back(BridgeModel{name, s, {}, {}});
     return ok();
   }
   Status del_bridge(const std::string& name) override {
@@ -68,7 +68,31 @@ class ModelSink : public ActionSink {
       }
     }
     return make_error(Errc::NotFound, "no port");
+  }  Status set_port_vlan(const std::string& name, const VlanConfig& vlan) override {
+    for (BridgeModel& b : state.bridges) {
+      for (PortModel& p : b.ports) {
+        if (p.name == name) {
+          p.vlan = vlan;
+          return ok();
+        }
+      }
+    }
+    return make_error(Errc::NotFound, "no port");
   }
+  Status add_mirror(const std::string& bridge, const MirrorConfig& m) override {
+    BridgeModel* b = state.find_bridge(bridge);
+    if (!b || b->find_mirror(m.name)) return make_error(Errc::AlreadyExists, "mirror");
+    if (Status st = validate_mirror(*b, m); !st) return st;
+    b->mirrors.push_back(m);
+    return ok();
+  }
+  Status del_mirror(const std::string& bridge, const std::string& name) override {
+    BridgeModel* b = state.find_bridge(bridge);
+    if (!b || !b->find_mirror(name)) return make_error(Errc::NotFound, "no mirror");
+    std::erase_if(b->mirrors, [&](const MirrorConfig& m) { return m.name == name; });
+    return ok();
+  }
+
 };
 
 const char* kTopoA = R"({"bridges":[
@@ -159,4 +183,27 @@ TEST(Reconciler, StopsAtFirstFailureAndReportsWhatWasDone) {
 }
 
 }  // namespace
+TEST(Reconciler, VlanChangeIsSetPortAndMirrorsFollowTheirPorts) {
+  ConfigModel running;
+  running.bridges.push_back(BridgeModel{"br0", {}, {{"a", "tap", {}, {}}, {"b", "tap", {}, {}},
+                                                    {"m", "tap", {}, {}}}, {}});
+  running.bridges[0].mirrors.push_back(MirrorConfig{"mir", {"a"}, {}, {}, "m"});
+  ConfigModel desired = running;
+  desired.bridges[0].ports[0].vlan = VlanConfig{VlanMode::Access, 10, {}};
+  EXPECT_EQ(describe(diff(desired, running)),
+            std::vector<std::string>{"set-port a vlan_mode=access tag=10 trunks="});
+  // The mirror's source port is re-created (new options): the mirror goes first, comes back last.
+  desired.bridges[0].ports[0].options["ifname"] = "x";
+  EXPECT_EQ(describe(diff(desired, running)),
+            (std::vector<std::string>{"del-mirror br0 mir", "del-port a",
+                                      "add-port br0 a type=tap vlan_mode=access",
+                                      "add-mirror br0 mir output=m"}));
+  ModelSink sink;
+  sink.state = running;
+  std::vector<std::string> done;
+  ASSERT_TRUE(apply(diff(desired, running), sink, done));
+  EXPECT_TRUE(diff(desired, sink.state).empty());
+  EXPECT_EQ(sink.state.bridges[0].mirrors, desired.bridges[0].mirrors);
+}
+
 }  // namespace vsw::control

@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -250,22 +252,105 @@ TEST_F(RpcServerTest, ClientThatNeverReadsIsDropped) {
   EXPECT_TRUE(echo_works(other, 2));
 }
 
-TEST_F(RpcServerTest, TooManyClientsAreRefusedWithAnError) {
+TEST_F(RpcServerTest, AtTheClientLimitTheLongestIdleClientMakesRoom) {
   RpcLimits limits;
   limits.max_clients = 2;
   start(limits);
   TestClient a(path_), b(path_);
   ASSERT_TRUE(echo_works(a));
-  ASSERT_TRUE(echo_works(b));
+  ASSERT_TRUE(echo_works(b));  // a is now the longest idle
   TestClient c(path_);
-  auto line = c.read_line();
+  ASSERT_TRUE(echo_works(c));
+  auto line = a.read_line();
   ASSERT_TRUE(line);
   json r = json::parse(*line);
   EXPECT_EQ(r["error"]["data"]["errc"], "unavailable");
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("longest-idle"), std::string::npos);
+  EXPECT_TRUE(a.closed_by_peer());
+  EXPECT_TRUE(echo_works(b, 2));
+  EXPECT_EQ(on_io([&] { return server_->stats().evicted; }), 1u);
+  EXPECT_EQ(on_io([&] { return server_->client_count(); }), 2u);
+}
+
+TEST_F(RpcServerTest, NoRoomAtAllRefusesWithAnError) {
+  RpcLimits limits;
+  limits.max_clients = 0;
+  start(limits);
+  TestClient c(path_);
+  auto line = c.read_line();
+  ASSERT_TRUE(line);
+  EXPECT_EQ(json::parse(*line)["error"]["data"]["errc"], "unavailable");
   EXPECT_TRUE(c.closed_by_peer());
-  EXPECT_TRUE(echo_works(a, 2));
-  // A slot frees up when a client leaves.
-  { TestClient gone = std::move(b); }
+  EXPECT_EQ(on_io([&] { return server_->stats().refused; }), 1u);
+}
+
+// Connects to `path` as uid/gid 65534 (nobody) in a child process: one connection per byte read
+// from go[0], each acknowledged with a byte on done[1]; exits when go[1] closes.
+pid_t spawn_unprivileged_clients(const fs::path& path, const int go[2], const int done[2]) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::close(go[1]);  // else the child keeps its own pipe open and never sees the end
+  ::close(done[0]);
+  if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.native().size());
+  char byte;
+  while (::read(go[0], &byte, 1) == 1) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    byte = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? 'y' : 'n';
+    if (::write(done[1], &byte, 1) != 1) ::_exit(3);
+  }
+  ::_exit(0);
+}
+
+TEST_F(RpcServerTest, AUserFloodingTheSocketEvictsOnlyItsOwnConnections) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to connect as another user";
+  RpcLimits limits;
+  limits.max_clients = 3;
+  start(limits);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(path_.c_str(), 0666), 0);
+  TestClient root_old(path_);
+  ASSERT_TRUE(echo_works(root_old));  // the longest idle of all from here on
+  int go[2], done[2];
+  ASSERT_EQ(::pipe(go), 0);
+  ASSERT_EQ(::pipe(done), 0);
+  const pid_t child = spawn_unprivileged_clients(path_, go, done);
+  ASSERT_GT(child, 0);
+  auto connect_one = [&] {
+    char b = 'c';
+    if (::write(go[1], &b, 1) != 1 || ::read(done[0], &b, 1) != 1) return false;
+    return b == 'y';
+  };
+  auto wait_accepted = [&](uint64_t n) {
+    for (int i = 0; i < 300; ++i) {
+      if (on_io([&] { return server_->stats().accepted; }) >= n) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(connect_one());
+  ASSERT_TRUE(wait_accepted(2));
+  ASSERT_TRUE(connect_one());
+  ASSERT_TRUE(wait_accepted(3));
+  // The limit is reached: nobody's third connection evicts nobody's oldest, not root's.
+  ASSERT_TRUE(connect_one());
+  ASSERT_TRUE(wait_accepted(4));
+  EXPECT_EQ(on_io([&] { return server_->stats().evicted; }), 1u);
+  EXPECT_TRUE(echo_works(root_old, 2));
+  // The operator's new connection gets in, again at nobody's expense.
+  TestClient root_new(path_);
+  EXPECT_TRUE(echo_works(root_new, 3));
+  EXPECT_TRUE(echo_works(root_old, 4));
+  EXPECT_EQ(on_io([&] { return server_->stats().evicted; }), 2u);
+  ::close(go[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ::close(go[0]);
+  ::close(done[0]);
+  ::close(done[1]);
 }
 
 TEST_F(RpcServerTest, IdleClientsAreDropped) {

@@ -38,8 +38,8 @@ class StateStoreTest : public ::testing::Test {
   static ConfigModel sample() {
     ConfigModel cfg;
     cfg.bridges.push_back(
-        BridgeModel{"br0", {60, 1024, {}}, {PortModel{"tap0", "tap", {{"ifname", "t0"}}}}});
-    cfg.bridges.push_back(BridgeModel{"br1", {}, {}});
+        BridgeModel{"br0", {60, 1024, {}}, {PortModel{"tap0", "tap", {{"ifname", "t0"}}, {}}}, {}});
+    cfg.bridges.push_back(BridgeModel{"br1", {}, {}, {}});
     return cfg;
   }
 

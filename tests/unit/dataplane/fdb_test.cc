@@ -16,21 +16,24 @@ namespace vsw {
 // Reaches into the table for the tests below: the slot array, the probe, and the second half of
 // learn() (the insert into a slot chosen by an earlier probe) to replay exact interleavings.
 struct FdbTestPeer {
-  static size_t home(const Fdb& f, MacAddress m) { return f.home(m); }
+  // Keys of VLAN 0 (the tests below) are the MAC itself.
+  static size_t home(const Fdb& f, MacAddress m) { return f.home(Fdb::make_key(m, 0)); }
   static size_t slot_count(const Fdb& f) { return f.mask_ + 1; }
-  static size_t free_slot(const Fdb& f, MacAddress m) { return f.probe(m).free_slot; }
+  static size_t free_slot(const Fdb& f, MacAddress m) {
+    return f.probe(Fdb::make_key(m, 0)).free_slot;
+  }
   // learn() after its probe chose `slot`; retries from a fresh probe as learn() does.
   static Fdb::Learn insert_at(Fdb& f, MacAddress m, PortId port, uint64_t now, size_t slot) {
-    const Fdb::Learn r = f.insert(m, Fdb::pack(m, port), now, slot);
+    const Fdb::Learn r = f.insert(Fdb::make_key(m, 0), port, now, slot);
     return r == Fdb::kRetry ? f.learn(m, port, now) : r;
   }
   static bool live(uint64_t w) { return w != Fdb::kEmpty && w != Fdb::kDeleted; }
-  static uint64_t word(const Fdb& f, size_t i) { return f.slots_[i].load(); }
-  // Slots holding `m`, over the whole table.
+  static uint64_t word(const Fdb& f, size_t i) { return f.slots_[i].key.load(); }
+  // Slots holding `m` (any VLAN), over the whole table.
   static size_t copies(const Fdb& f, MacAddress m) {
     size_t n = 0;
     for (size_t i = 0; i < slot_count(f); ++i) {
-      if (live(word(f, i)) && Fdb::mac_bits(word(f, i)) == m.u64()) ++n;
+      if (live(word(f, i)) && Fdb::key_mac(word(f, i)) == m) ++n;
     }
     return n;
   }
@@ -52,7 +55,7 @@ struct FdbTestPeer {
     for (size_t s = 0; s < slot_count(f); ++s) {
       const uint64_t w = word(f, s);
       if (!live(w)) continue;
-      const size_t h = home(f, MacAddress::from_u64(Fdb::mac_bits(w)));
+      const size_t h = f.home(w);
       const size_t disp = (s - h) & f.mask_;
       if (disp >= Fdb::kProbe) return false;
       for (size_t d = 0; d < disp; ++d) {
@@ -343,6 +346,48 @@ TEST(Fdb, LearnersRacingTheControlThreadKeepTheTableConsistent) {
   for (auto& th : learners) th.join();
   expect_consistent(fdb);
   for (uint64_t v = 1; v <= 300; ++v) EXPECT_LE(Peer::copies(fdb, mac(v)), 1u) << v;
+}
+
+// IEEE 802.1Q §8.8: independent learning per VLAN.
+TEST(Fdb, SameMacOnTwoVlansIsTwoStations) {
+  Fdb fdb(Fdb::Config{64, 300, 1});
+  EXPECT_EQ(fdb.learn(mac(1), 1, 0, 10), Fdb::Learn::Learned);
+  EXPECT_EQ(fdb.learn(mac(1), 2, 0, 20), Fdb::Learn::Learned);
+  EXPECT_EQ(fdb.lookup(mac(1), 10), 1);
+  EXPECT_EQ(fdb.lookup(mac(1), 20), 2);
+  EXPECT_EQ(fdb.lookup(mac(1), 30), kNoPort);
+  EXPECT_EQ(fdb.lookup(mac(1)), kNoPort);  // VLAN 0 is a VLAN of its own
+  EXPECT_EQ(fdb.stats().entries, 2u);
+  auto snap = fdb.snapshot();
+  ASSERT_EQ(snap.size(), 2u);
+  EXPECT_EQ(snap[0].vlan, 10);
+  EXPECT_EQ(snap[0].port, 1);
+  EXPECT_EQ(snap[1].vlan, 20);
+  EXPECT_EQ(snap[1].port, 2);
+}
+
+TEST(Fdb, MoveInOneVlanLeavesTheOtherAlone) {
+  Fdb fdb(Fdb::Config{64, 300, 1});
+  fdb.learn(mac(1), 1, 0, 10);
+  fdb.learn(mac(1), 1, 0, 20);
+  EXPECT_EQ(fdb.learn(mac(1), 3, 5, 10), Fdb::Learn::Moved);
+  EXPECT_EQ(fdb.lookup(mac(1), 10), 3);
+  EXPECT_EQ(fdb.lookup(mac(1), 20), 1);
+  EXPECT_EQ(fdb.stats().moved, 1u);
+}
+
+TEST(Fdb, AgingAndPortFlushPerVlanEntry) {
+  Fdb fdb(Fdb::Config{64, 100, 1});
+  fdb.learn(mac(1), 1, 0, 10);
+  fdb.learn(mac(1), 2, 50, 20);
+  fdb.learn(mac(2), 1, 50, 4094);
+  EXPECT_EQ(fdb.expire(120), 1u);  // only (10, mac1), seen at 0
+  EXPECT_EQ(fdb.lookup(mac(1), 10), kNoPort);
+  EXPECT_EQ(fdb.lookup(mac(1), 20), 2);
+  fdb.flush_port(1);
+  EXPECT_EQ(fdb.lookup(mac(2), 4094), kNoPort);
+  EXPECT_EQ(fdb.lookup(mac(1), 20), 2);
+  EXPECT_TRUE(Peer::every_entry_reachable(fdb));
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ class OffloadThroughSwitch : public ::testing::Test {
     SwitchConfig cfg;
     cfg.workers = 1;
     cfg.pool = Mempool::Config{4096, 2048, false};
-    cfg.idle_sleep_us = 20;
+    cfg.poll_mode = PollMode::Adaptive;
     auto sw = Switch::create(cfg);
     ASSERT_TRUE(sw.has_value()) << sw.error().message;
     sw_ = std::move(*sw);

@@ -26,7 +26,7 @@ class SwitchTest : public ::testing::Test {
     SwitchConfig cfg;
     cfg.workers = workers;
     cfg.pool = Mempool::Config{16384, 2048, false};
-    cfg.idle_sleep_us = 20;
+    cfg.poll_mode = PollMode::Adaptive;
     auto sw = Switch::create(cfg);
     ASSERT_TRUE(sw.has_value()) << sw.error().message;
     sw_ = std::move(*sw);

@@ -47,7 +47,7 @@ class MemifLentFramesTest : public MemifTest {
     SwitchConfig cfg;
     cfg.workers = 2;  // the memif rx queue and the parking port's rx queue on different workers
     cfg.pool = Mempool::Config{4096, 2048, false};
-    cfg.idle_sleep_us = 20;
+    cfg.poll_mode = PollMode::Adaptive;
     auto sw = Switch::create(cfg);
     ASSERT_TRUE(sw.has_value()) << sw.error().message;
     sw_ = std::move(*sw);

@@ -574,5 +574,52 @@ TEST(VhostViolation, EveryViolationHasAText) {
   }
 }
 
+// Adaptive polling: before its worker sleeps the queue asks for a kick for the next entry and
+// says whether anything already waits; waking suppresses kicks again.
+TEST_F(GuestTxQueueTest, KicksAreRequestedOnlyWhileTheWorkerSleeps) {
+  for (const bool event_idx : {false, true}) {
+    SCOPED_TRACE(event_idx ? "EVENT_IDX" : "NO_NOTIFY flag");
+    start();
+    cfg_.event_idx = event_idx;
+    cfg_.kick_fd = 42;
+    restart();
+    EXPECT_EQ(q_.kick_fd(), 42);
+    auto suppressed = [&] {
+      return event_idx ? guest_->avail_event() == static_cast<uint16_t>(q_.last_avail() - 1)
+                       : guest_->used()->flags == virtio::kUsedFlagNoNotify;
+    };
+    auto requested = [&] {
+      return event_idx ? guest_->avail_event() == q_.last_avail() : guest_->used()->flags == 0;
+    };
+    EXPECT_TRUE(suppressed()) << "polling: no kicks";
+    EXPECT_TRUE(q_.enable_kicks()) << "nothing waits: the worker may sleep";
+    EXPECT_TRUE(requested());
+    q_.disable_kicks(false);
+    EXPECT_TRUE(suppressed());
+
+    // A frame posted before the request was seen: the worker must not sleep.
+    const auto buf = with_vnet_hdr(test_frame(60));
+    guest_->post(guest_->chain(buf, {static_cast<uint32_t>(buf.size())}));
+    EXPECT_FALSE(q_.enable_kicks());
+    q_.disable_kicks(false);
+    ASSERT_EQ(receive(), 1);
+    release_all();
+    // Taken and released but not yet given back: the next poll has work (the used index).
+    EXPECT_FALSE(q_.enable_kicks());
+    q_.disable_kicks(false);
+    EXPECT_EQ(receive(), 0);
+    EXPECT_EQ(guest_->used_idx(), 1);
+    EXPECT_TRUE(q_.enable_kicks());
+    EXPECT_TRUE(requested()) << "the kick asked for is the next entry's";
+    q_.disable_kicks(false);
+    EXPECT_TRUE(suppressed());
+  }
+}
+
+TEST_F(GuestTxQueueTest, NoKickFdMeansNoWakeUpSource) {
+  start();
+  EXPECT_EQ(q_.kick_fd(), -1);
+}
+
 }  // namespace
 }  // namespace vsw::ports::vhost_user

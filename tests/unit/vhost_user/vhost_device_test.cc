@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ports/shm/unix_socket.h"
 #include "ports/vhost_user/vhost_device.h"
 #include "ports/virtio_common/vring.h"
 
@@ -374,6 +375,24 @@ TEST_F(DeviceTest, WithoutProtocolFeaturesAStartedRingIsEnabled) {
   ASSERT_TRUE(set_addr(1, kUser + kDescOff, kUser + kAvailOff, kUser + kUsedOff));
   ASSERT_TRUE(kick(1));
   EXPECT_NE(pub_.plan, nullptr);
+}
+
+// The kick eventfd of a started guest tx ring is what a sleeping worker waits on; NOFD (the
+// front-end never kicks) leaves the ring without a wake-up source.
+TEST_F(DeviceTest, TheKickEventfdBecomesTheRingsWakeUpSource) {
+  negotiate();
+  ASSERT_TRUE(send(mem_table()));
+  ASSERT_TRUE(send(make_state(Request::SetVringNum, 1, kRingSize)));
+  ASSERT_TRUE(set_addr(1, kUser + kDescOff, kUser + kAvailOff, kUser + kUsedOff));
+  ASSERT_TRUE(send(make_state(Request::SetVringEnable, 1, 1)));
+  ASSERT_TRUE(send(make_u64(Request::SetVringKick, 1 | kVringNoFd)));
+  ASSERT_NE(pub_.plan, nullptr);
+  EXPECT_EQ(pub_.plan->rx[0]->kick_fd(), -1);
+  ASSERT_TRUE(kick(1));
+  ASSERT_NE(pub_.plan, nullptr);
+  const int fd = pub_.plan->rx[0]->kick_fd();
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(shm::is_nonblocking_eventfd(fd));
 }
 
 }  // namespace
