@@ -299,17 +299,28 @@ Status Switch::fdb_flush(const std::string& bridge, const std::string& port) {
 
 Result<std::shared_ptr<Capture>> Switch::attach_capture(const CaptureSpec& spec,
                                                         uint32_t ring_bytes) {
-  std::lock_guard guard(mu_);
-  auto it = ports_.find(spec.port);
-  if (it == ports_.end()) return make_error(Errc::NotFound, "port '{}' does not exist", spec.port);
-  if (captures_.size() >= CaptureRegistry::kMaxCaptures) {
-    return make_error(Errc::ResourceExhausted, "{} captures are running already (the limit)",
-                      CaptureRegistry::kMaxCaptures);
+  auto check = [&]() -> Result<Port*> {
+    auto it = ports_.find(spec.port);
+    if (it == ports_.end()) return make_error(Errc::NotFound, "port '{}' does not exist", spec.port);
+    if (captures_.size() >= CaptureRegistry::kMaxCaptures) {
+      return make_error(Errc::ResourceExhausted, "{} captures are running already (the limit)",
+                        CaptureRegistry::kMaxCaptures);
+    }
+    return it->second->port.get();
+  };
+  {
+    std::lock_guard guard(mu_);
+    if (auto ok_so_far = check(); !ok_so_far) return std::move(ok_so_far).error();
   }
+  // Compiling the filter may wait for name resolution (filter_compiler.h): not under the lock
+  // that placement changes, stats and metrics take. workers_ is fixed after create().
   auto made = Capture::create(spec, static_cast<uint16_t>(workers_.size()), ring_bytes);
   if (!made) return std::move(made).error();
   std::shared_ptr<Capture> c = std::move(*made);
-  if (Status st = captures_.attach(*it->second->port, c); !st) return st.error();
+  std::lock_guard guard(mu_);
+  auto port = check();  // the port may have gone meanwhile
+  if (!port) return std::move(port).error();
+  if (Status st = captures_.attach(**port, c); !st) return st.error();
   return c;
 }
 

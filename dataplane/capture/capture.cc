@@ -2,6 +2,8 @@
 // frames into its ring.
 #include "dataplane/capture/capture.h"
 
+#include "dataplane/capture/filter_compiler.h"
+
 #include <pcap/pcap.h>
 #include <time.h>
 
@@ -62,7 +64,7 @@ Result<std::unique_ptr<Capture>> Capture::create(CaptureSpec spec, uint16_t work
   std::vector<bpf_insn> program;
   // An empty (or all-blank) expression is "every frame", as for tcpdump: no program at all.
   if (spec.filter.find_first_not_of(" \t\r\n") != std::string::npos) {
-    auto compiled = compile_capture_filter(spec.filter, spec.snaplen);
+    auto compiled = capture_filter_compiler().compile(spec.filter, spec.snaplen);
     if (!compiled) return std::move(compiled).error();
     program = std::move(*compiled);
   }

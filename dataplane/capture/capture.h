@@ -58,7 +58,9 @@ class Capture {
   static constexpr uint32_t kDefaultRingBytes = 4u << 20;
 
   // Checks the spec (snaplen range, filter syntax: the error is libpcap's message) and makes
-  // one ring of `ring_bytes` per worker. InvalidArgument for a bad spec.
+  // one ring of `ring_bytes` per worker. InvalidArgument for a bad spec; Unavailable or
+  // ResourceExhausted when the filter names something that does not resolve in time
+  // (filter_compiler.h). May block for FilterCompiler::kDefaultLimit.
   static Result<std::unique_ptr<Capture>> create(CaptureSpec spec, uint16_t workers,
                                                  uint32_t ring_bytes = kDefaultRingBytes);
   Capture(const Capture&) = delete;
@@ -98,7 +100,8 @@ class Capture {
 
 // Compiles a tcpdump filter expression for Ethernet frames of at most `snaplen` bytes with
 // libpcap (pcap_open_dead + pcap_compile, optimised). InvalidArgument with libpcap's message for
-// a bad expression. Control thread (pcap_compile is not reentrant in every libpcap).
+// a bad expression. Any thread (libpcap 1.8.0 and later); it may block while libpcap resolves
+// names, which is why Capture::create goes through capture_filter_compiler().
 Result<std::vector<bpf_insn>> compile_capture_filter(const std::string& expression,
                                                      uint32_t snaplen);
 

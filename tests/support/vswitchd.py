@@ -24,7 +24,7 @@ def read_line(sock):
 class Vswitchd:
     """One daemon with its own socket, state file and run directory under a temp dir."""
 
-    def __init__(self, workdir=None, workers=1, extra_args=(), binary=None):
+    def __init__(self, workdir=None, workers=1, extra_args=(), binary=None, prefix=()):
         self.dir = workdir or tempfile.mkdtemp(prefix="vswt-")
         self.socket = os.path.join(self.dir, "vswitchd.sock")
         self.state_file = os.path.join(self.dir, "state.json")
@@ -35,10 +35,13 @@ class Vswitchd:
         self.proc = None
         # Another build of the daemon (tests/models/vswitchd-model: vswitchd + the 82599 model).
         self.binary = binary or paths.VSWITCHD
+        # A command the daemon runs under, which must exec it (so that the pid stays the
+        # daemon's), e.g. unshare(1) with a mount of its own.
+        self.prefix = list(prefix)
 
     def start(self, timeout=20.0, expect_ready=True):
         log = open(self.log_path, "a")
-        args = [str(self.binary), "--socket", self.socket, "--state-file", self.state_file,
+        args = self.prefix + [str(self.binary), "--socket", self.socket, "--state-file", self.state_file,
                 "--run-dir", self.run_dir, "--workers", str(self.workers),
                 "--no-hugepages"] + self.extra_args
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)

@@ -6,11 +6,12 @@ Topology (10.78.0.0/24 on one bridge br0):
 UDP datagrams of a known number are sent with a plain socket from one namespace to the other
 (alternating destination ports 40001/40002, so a filter can select exactly half). Every test
 synchronises on events: the "capturing on" line vswctl prints once the capture runs, vswctl's
-exit, capture.list, port counters.
+exit, capture.list, port counters, a DNS query arriving at a resolver that never answers.
 """
 import os
 import select
 import signal
+import socket
 import subprocess
 import time
 
@@ -216,3 +217,83 @@ def test_capture_during_iperf3_keeps_traffic_correct(topo, tmp_path):
     assert rc == 0, cap.stderr
     lines = tcpdump_lines(out, "-c", "100")
     assert len(lines) == 100 and all("Flags" in l for l in lines), lines[:5]
+
+
+SILENT_DNS = "127.0.0.77"  # loopback (all of 127/8 is), so nothing leaves the machine
+
+
+@pytest.fixture
+def silent_resolver(tmp_path):
+    """A DNS server that reads queries and never answers, and a resolv.conf that names it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((SILENT_DNS, 53))
+    conf = tmp_path / "resolv.conf"
+    conf.write_text(f"nameserver {SILENT_DNS}\noptions timeout:10 attempts:1\n")
+    yield sock, conf
+    sock.close()
+
+
+def queries_seen(sock, timeout):
+    """Reads the queries that arrive within `timeout` s (at least one, or none at the end)."""
+    n = 0
+    while select.select([sock], [], [], timeout)[0]:
+        sock.recv(4096)
+        n += 1
+        timeout = 0
+    return n
+
+
+def test_unresolvable_host_name_is_refused_without_holding_the_control_thread(
+        daemon_factory, silent_resolver, tmp_path):
+    """`host NAME` whose resolver never answers: libpcap would block for the resolver's timeout
+    (10 s here). The capture is refused within the compile limit (1.5 s), another client is
+    served meanwhile, at most 4 compiles may wait at once, and addresses work again after."""
+    sock, conf = silent_resolver
+    d = daemon_factory(prefix=["unshare", "-m", "--", "sh", "-c",
+                               f'mount --bind {conf} /etc/resolv.conf && exec "$0" "$@"'])
+    d.start()
+    d.vsctl("add-br", "br0")
+    d.vsctl("add-port", "br0", "m1", "--type", "memif", "-o", "id=1")
+
+    def refused_capture(name):
+        t0 = time.monotonic()
+        res = d.vsctl("capture", "m1", "-w", tmp_path / "x.pcap", "host", name, check=False)
+        return res, time.monotonic() - t0
+
+    slow = CaptureProc(d, "m1", "-w", tmp_path / "x.pcap", "host", "db1.vsw-test.invalid")
+    assert queries_seen(sock, 10) >= 1, "libpcap never asked the resolver"
+    t0 = time.monotonic()
+    d.vsctl("show")  # served while the compile waits for its answer
+    assert time.monotonic() - t0 < 2.5
+    rc, _ = slow.finish()
+    assert rc != 0, slow.stderr
+    assert b"write addresses instead" in slow.stderr, slow.stderr
+    assert not (tmp_path / "x.pcap").exists()
+
+    # Three more stuck compiles fill the 4 slots; the next filter is refused at once.
+    for k in range(3):
+        res, took = refused_capture(f"db{k + 2}.vsw-test.invalid")
+        assert res.returncode != 0 and "write addresses instead" in res.stderr, res
+        assert took < 5, took
+    res, took = refused_capture("db9.vsw-test.invalid")
+    assert res.returncode != 0 and "still being compiled" in res.stderr, res
+    assert took < 1.0, took
+    assert captures(d) == []
+
+    # Once the resolver gave up on them, a filter with an address starts a capture.
+    started = []
+
+    def numeric_capture_starts():
+        cap = CaptureProc(d, "m1", "-w", tmp_path / "y.pcap", "host", "10.78.0.1")
+        try:
+            started.append(cap.wait_started(timeout=5))
+            return True
+        except AssertionError:
+            cap.finish()
+            return False
+
+    assert wait_for(numeric_capture_starts, timeout=30, step=0.2), d.log()
+    cap = started[0]
+    assert [c["filter"] for c in captures(d)] == ["host 10.78.0.1"]
+    cap.proc.send_signal(signal.SIGINT)
+    assert cap.finish()[0] == 0, cap.stderr
