@@ -2,9 +2,8 @@
 // top, housekeeping (link, hardware statistics) and port-show details.
 #include "ports/intel/intel_port.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <bit>
 

@@ -167,7 +167,7 @@ class IntelPort final : public Port {
   HwStats hw_;  // control thread only
   pci::BarAccess* bar_ = nullptr;
   RxVectorRegs vec_regs_;
-  std::vector<int> irq_fds_;    // rx queue q -> its MSI-X eventfd (owned by dev_); empty: none
+  std::vector<int> irq_fds_;  // rx queue q -> its MSI-X eventfd (owned by dev_); empty: none
   std::string wakeup_ = "none (not started)";
   // Interrupt eventfd reads per rx queue (single writer: the queue's worker).
   std::array<Counter, PortCounters::kMaxQueues> interrupts_{};

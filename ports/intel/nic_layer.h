@@ -64,9 +64,9 @@ struct HwStats {
 // The per-vector interrupt registers (82599 EICR/EIMS/EIMC, 82576 the same names at other
 // offsets): writing bit v acts on vector v only.
 struct RxVectorRegs {
-  uint32_t eicr = 0;  // write 1: clear the vector's pending cause
-  uint32_t eims = 0;  // write 1: unmask (arm)
-  uint32_t eimc = 0;  // write 1: mask (disarm)
+  uint32_t eicr = 0;   // write 1: clear the vector's pending cause
+  uint32_t eims = 0;   // write 1: unmask (arm)
+  uint32_t eimc = 0;   // write 1: mask (disarm)
   uint32_t flush = 0;  // a register without read side effects (STATUS): reading it flushes
                        // the posted writes before it
 };

@@ -148,15 +148,12 @@ TEST_P(ArmDisarm, FrameWrittenBackBeforeArmingCancelsTheSleep) {
 
 INSTANTIATE_TEST_SUITE_P(BothFamilies, ArmDisarm,
                          ::testing::Values(NicFamily::Ixgbe82599, NicFamily::Igb82576),
-                         [](const auto& info) {
-                           return std::string(nic_family_name(info.param));
-                         });
+                         [](const auto& info) { return std::string(nic_family_name(info.param)); });
 
 TEST(IntelMsix, DeviceRefusingVectorsLeavesPollingWithTheReason) {
   Rig r(msix_cfg(NicFamily::Ixgbe82599, 1), rx_queues(2));
   ASSERT_TRUE(r.port) << r.error;
-  EXPECT_EQ(detail(*r.port, "rx_wakeup"),
-            "none (fake device has 1 MSI-X vectors, 2 needed)");
+  EXPECT_EQ(detail(*r.port, "rx_wakeup"), "none (fake device has 1 MSI-X vectors, 2 needed)");
   EXPECT_EQ(r.port->rx_wakeup_fd(0), Port::kNoRxWakeup);
   EXPECT_EQ(r.dev->last_write(x::GPIE), -1);
   EXPECT_EQ(r.dev->last_write(x::IVAR(0)), -1);
