@@ -153,7 +153,8 @@ class IxgbeLayer final : public NicLayer {
                         vectors, kMaxRssQueues);
     }
     // §7.3 / §8.2.3.5 GPIE: multiple-vector MSI-X mode, with the pending bit array and
-    // auto-mask — before the vector mapping, as the MSI-X setup steps of §7.3 order it.
+    // auto-mask; first, so that the registers below are read as vector bits (the order Linux's
+    // ixgbe uses too).
     r_.write(GPIE, kGpieMsixMode | kGpieEiame | kGpiePbaSupport);
     uint32_t mask = 0;
     for (uint16_t q = 0; q < vectors; ++q) {
