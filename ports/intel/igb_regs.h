@@ -35,10 +35,27 @@ constexpr uint16_t kBmcrAnRestart = 1u << 9;
 constexpr uint16_t kBmcrAnEnable = 1u << 12;
 
 // --- interrupts ----------------------------------------------------------------------------------
+// MSI-X (82576 datasheet §7.3; register descriptions §8.8): in MSI-X mode bit v of EICR /
+// EIAC / EIAM / EIMS / EIMC is MSI-X vector v (25 bits; the PF has 10 vectors under QEMU).
 constexpr uint32_t ICR = 0x000C0;
 constexpr uint32_t IMC = 0x000D8;
-constexpr uint32_t EICR = 0x01580;
-constexpr uint32_t EIMC = 0x01528;
+constexpr uint32_t GPIE = 0x01514;
+constexpr uint32_t kGpieMsixMode = 1u << 4;  // multiple-vector MSI-X mode
+constexpr uint32_t kGpieEiame = 1u << 30;    // auto-mask (EIAM) when a message is sent
+constexpr uint32_t kGpiePba = 1u << 31;      // MSI-X pending bit array support
+constexpr uint32_t EIMS = 0x01524;           // mask set (unmask = arm)
+constexpr uint32_t EIMC = 0x01528;           // mask clear (mask = disarm)
+constexpr uint32_t EIAC = 0x0152C;           // auto-clear of EICR bits once the message is sent
+constexpr uint32_t EIAM = 0x01530;           // auto-mask
+constexpr uint32_t EICR = 0x01580;           // cause; write 1 to clear
+constexpr uint32_t EITR(uint16_t n) { return 0x01680 + 4u * n; }
+// 82576 IVAR0 layout (§8.8): register IVAR(q & 7) holds rx queue q in byte 0 (q < 8) or byte 2
+// (q >= 8), tx queue q in byte 1 / byte 3; an entry is the vector with the valid bit.
+constexpr uint32_t IVAR(uint16_t n) { return 0x01700 + 4u * n; }
+constexpr uint32_t kIvarValid = 0x80;
+constexpr unsigned ivar_rx_shift(uint16_t q) { return q < 8 ? 0 : 16; }
+// EITR.INTERVAL, bits 14:2, in 1 us units: 10 us.
+constexpr uint32_t kEitr10us = 10u << 2;
 
 // --- receive -------------------------------------------------------------------------------------
 constexpr uint32_t RCTL = 0x00100;

@@ -22,9 +22,9 @@
 // rx-queues=N (default one per worker, at most the family's RSS limit: 16 on the 82599, 8 on
 // the 82576), mtu=N (default 1500, at most 9600: jumbo frames go out as buffer chains).
 //
-// Wake-ups: polling only for now — rx_wakeup_fd() is kNoRxWakeup, so an idle worker naps.
-// TODO(#9): MSI-X per rx queue (IVAR/EIMS programming, pci::PciDevice::msix_eventfds) as the
-// virtio port does.
+// Wake-ups (adaptive polling): over vfio, one MSI-X vector per rx queue (rx queue q -> vector
+// q, NicLayer::enable_msix), each signalling an eventfd of the PCI layer; over uio, or when the
+// device refuses the vectors, none (the worker naps), with the reason in port-show's rx_wakeup.
 #pragma once
 
 #include <array>
@@ -101,6 +101,21 @@ class IntelPort final : public Port {
     return tx_[q]->transmit(batch, counters_.tx(q));
   }
 
+  // Wake-up source (adaptive polling, dataplane/port.h): rx queue q's MSI-X vector's eventfd,
+  // or kNoRxWakeup. enable_rx_wakeup clears the vector's stale cause (EICR), unmasks it (EIMS),
+  // flushes the posted writes with a register read and then looks at the ring: false when a
+  // frame already waits (it may have been written back before the unmask reached the device;
+  // then its cause is pending and the vector fires at once as well). disable_rx_wakeup masks
+  // the vector (EIMC; the device auto-masks it too when the message goes out, GPIE.EIAME) and,
+  // when signalled, drains the eventfd (MSI-X is edge-triggered: nothing to acknowledge).
+  // Registers written with write-1 semantics, one bit per vector: workers never share a
+  // read-modify-write.
+  int rx_wakeup_fd(QueueId q) const noexcept override {
+    return q < irq_fds_.size() ? irq_fds_[q] : kNoRxWakeup;
+  }
+  bool enable_rx_wakeup(QueueId q) noexcept override;
+  void disable_rx_wakeup(QueueId q, bool signalled) noexcept override;
+
   // --- control thread ----------------------------------------------------------------------
   // Up/Down as last read by housekeeping() (82599 LINKS, 82576 STATUS.LU).
   LinkState link_state() const noexcept override { return link_.load(std::memory_order_relaxed); }
@@ -120,6 +135,9 @@ class IntelPort final : public Port {
   const TxRing& tx_ring(uint16_t q) const noexcept { return *tx_[q]; }
   uint64_t tx_zero_copy() const noexcept;
   uint64_t tx_copied() const noexcept;
+  // port-show rx_wakeup: "msix (N vectors, one per receive queue)" or "none (<why>)".
+  const std::string& rx_wakeup() const noexcept { return wakeup_; }
+  uint64_t rx_interrupts(QueueId q) const noexcept { return interrupts_[q].get(); }
 
  private:
   IntelPort(std::string name, PortId id, uint32_t mtu, NicFamily family,
@@ -128,6 +146,8 @@ class IntelPort final : public Port {
   Status bring_up(const IntelOptions& opts);
   Status enable_bus_master();
   void fold_hw_stats();
+  // bring_up(), after the NIC started: the rx wake-up source (see rx_wakeup_fd).
+  void choose_wakeup();
 
   NicFamily family_;
   std::unique_ptr<pci::PciDevice> dev_;  // destroyed last: gives the device back
@@ -145,6 +165,12 @@ class IntelPort final : public Port {
   std::atomic<LinkState> link_{LinkState::Down};
   uint32_t speed_mbps_ = 0;
   HwStats hw_;  // control thread only
+  pci::BarAccess* bar_ = nullptr;
+  RxVectorRegs vec_regs_;
+  std::vector<int> irq_fds_;  // rx queue q -> its MSI-X eventfd (owned by dev_); empty: none
+  std::string wakeup_ = "none (not started)";
+  // Interrupt eventfd reads per rx queue (single writer: the queue's worker).
+  std::array<Counter, PortCounters::kMaxQueues> interrupts_{};
 };
 
 }  // namespace vsw::ports::intel

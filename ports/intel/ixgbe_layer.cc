@@ -147,6 +147,38 @@ class IxgbeLayer final : public NicLayer {
     return ok();
   }
 
+  Status enable_msix(uint16_t vectors) override {
+    if (vectors == 0 || vectors > kMaxRssQueues) {
+      return make_error(Errc::InvalidArgument, "82599: {} MSI-X vectors for receive (1..{})",
+                        vectors, kMaxRssQueues);
+    }
+    // §7.3 / §8.2.3.5 GPIE: multiple-vector MSI-X mode, with the pending bit array and
+    // auto-mask; first, so that the registers below are read as vector bits (the order Linux's
+    // ixgbe uses too).
+    r_.write(GPIE, kGpieMsixMode | kGpieEiame | kGpiePbaSupport);
+    uint32_t mask = 0;
+    for (uint16_t q = 0; q < vectors; ++q) {
+      // §8.2.3.5 IVAR: IVAR(q / 2) holds rx queue q at bits 16 * (q % 2), tx at +8; an entry
+      // is the vector (5:0) with INT_ALLOC_VAL. Receive queue q -> vector q; tx unmapped.
+      const unsigned shift = 16u * (q & 1u);
+      uint32_t ivar = r_.read(IVAR(q >> 1)) & ~(0xFFu << shift);
+      r_.write(IVAR(q >> 1), ivar | (uint32_t{q} | kIvarAllocVal) << shift);
+      // §8.2.3.5 EITR: at most one interrupt per 10 us per vector.
+      r_.write(EITR(q), kEitr10us);
+      mask |= 1u << q;
+    }
+    // §7.3: EIAC clears a vector's EICR bit once its message is sent, so the next frame raises
+    // a new one; EIAM_EX (with GPIE.EIAME) masks the vector then — one message per arming.
+    r_.write(EIAC, mask);
+    r_.write(EIAM_EX0, mask);
+    // Masked, no stale cause, until a worker arms its vector (EIMS).
+    r_.write(EIMC, mask);
+    r_.write(EICR, mask);
+    return ok();
+  }
+
+  RxVectorRegs rx_vector_regs() const noexcept override { return {EICR, EIMS, EIMC, STATUS}; }
+
   LinkStatus read_link() const override {
     // §8.2.3 LINKS: LINK_UP and the speed field.
     const uint32_t links = r_.read(LINKS);

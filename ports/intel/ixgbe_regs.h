@@ -21,10 +21,23 @@ constexpr uint32_t EEC = 0x10010;
 constexpr uint32_t kEecArd = 1u << 9;  // EEPROM auto-read done
 
 // --- interrupts (§8.2.3.5) -------------------------------------------------------------------
-constexpr uint32_t EICR = 0x00800;
-constexpr uint32_t EIMS = 0x00880;
-constexpr uint32_t EIMC = 0x00888;
+// MSI-X (§7.3): in MSI-X mode bits 15:0 of EICR / EIAC / EIMS / EIMC stand for MSI-X vectors
+// 0..15 (the first 16 of EICR_EX(0) etc.), which covers vsw's at most 16 receive queues.
+constexpr uint32_t EICR = 0x00800;  // cause; write 1 to clear
+constexpr uint32_t EIAC = 0x00810;  // auto-clear of a vector's EICR bit once its message is sent
+constexpr uint32_t EITR(uint16_t n) { return 0x00820 + 4u * n; }  // n <= 23
+constexpr uint32_t EIMS = 0x00880;  // mask set (unmask = arm)
+constexpr uint32_t EIMC = 0x00888;  // mask clear (mask = disarm)
 constexpr uint32_t kEimcAll = 0x7FFFFFFF;  // bits 30:0 (bit 31 reserved)
+constexpr uint32_t GPIE = 0x00898;
+constexpr uint32_t kGpieMsixMode = 1u << 4;     // multiple-vector MSI-X mode
+constexpr uint32_t kGpieEiame = 1u << 30;       // auto-mask (EIAM) when a message is sent
+constexpr uint32_t kGpiePbaSupport = 1u << 31;  // MSI-X pending bit array; set in MSI-X mode
+constexpr uint32_t IVAR(uint16_t n) { return 0x00900 + 4u * n; }  // 64 registers
+constexpr uint32_t kIvarAllocVal = 0x80;        // entry valid; bits 5:0 the vector
+constexpr uint32_t EIAM_EX0 = 0x00AD0;          // auto-mask of vectors 0..31
+// EITR.ITR_INTERVAL, bits 11:3, in 2 us units: 10 us (~100k interrupts/s at most per vector).
+constexpr uint32_t kEitr10us = (10u / 2) << 3;
 
 // --- receive (§8.2.3.8) ----------------------------------------------------------------------
 constexpr uint32_t RDBAL(uint16_t n) { return 0x01000 + 0x40u * n; }

@@ -9,6 +9,12 @@
 //   per tx queue: enable_tx_queue(q) -> start(promiscuous) -> read_link() until up or timeout.
 // shutdown() (destructor) stops DMA and resets the device.
 //
+// MSI-X receive wake-ups (adaptive polling): once the PCI layer enabled one MSI-X vector per rx
+// queue, enable_msix() maps rx queue q to vector q and leaves every vector masked; a worker about
+// to sleep clears the vector's cause and unmasks it (RxVectorRegs::eicr, ::eims), and masks it
+// again when it wakes (::eimc). Those are write-1-to-set/clear registers: workers arming their
+// own vectors never read-modify-write a shared register.
+//
 // Threads: control thread only. Errors: Unavailable when the device does not answer a step
 // (a bit that never sets or clears within its timeout), naming the register.
 #pragma once
@@ -55,6 +61,16 @@ struct HwStats {
   uint64_t length_errors = 0;  // RLEC
 };
 
+// The per-vector interrupt registers (82599 EICR/EIMS/EIMC, 82576 the same names at other
+// offsets): writing bit v acts on vector v only.
+struct RxVectorRegs {
+  uint32_t eicr = 0;   // write 1: clear the vector's pending cause
+  uint32_t eims = 0;   // write 1: unmask (arm)
+  uint32_t eimc = 0;   // write 1: mask (disarm)
+  uint32_t flush = 0;  // a register without read side effects (STATUS): reading it flushes
+                       // the posted writes before it
+};
+
 class NicLayer {
  public:
   virtual ~NicLayer() = default;
@@ -78,6 +94,12 @@ class NicLayer {
   virtual LinkStatus read_link() const = 0;
   // Adds the clear-on-read counters to `acc`.
   virtual void read_stats(HwStats& acc) = 0;
+  // After start(), with `vectors` MSI-X vectors enabled by the PCI layer (one per rx queue):
+  // MSI-X mode, rx queue q -> vector q, causes auto-cleared (and auto-masked) when a message is
+  // sent, a small throttling interval, every vector masked. InvalidArgument when `vectors` is 0
+  // or above the family's MSI-X table.
+  virtual Status enable_msix(uint16_t vectors) = 0;
+  virtual RxVectorRegs rx_vector_regs() const noexcept = 0;
   // Rx and tx off, device reset: no DMA after this returns. Never fails (best effort).
   virtual void shutdown() noexcept = 0;
 };

@@ -75,6 +75,12 @@ class RxRing {
   // Control thread, after the device was reset: every buffer back to the pool.
   void release_all() noexcept;
 
+  // Worker: the device has written back the descriptor receive() looks at next (DD), i.e. a
+  // frame (or the start of one) waits. The re-check after arming the queue's MSI-X vector.
+  bool frame_waiting() const noexcept {
+    return (__atomic_load_n(&ring_[next_].wb.status_error, __ATOMIC_ACQUIRE) & kRxStatusDd) != 0;
+  }
+
   uint16_t size() const noexcept { return size_; }
   uint16_t next() const noexcept { return next_; }  // the next descriptor looked at
   uint64_t no_buffer_events() const noexcept { return no_buffer_.get(); }

@@ -15,6 +15,8 @@
 //              §4.6.8.1);
 //   reserved — reserved bits of SRRCTL, TXDCTL, RXCTRL, FCTRL, RETA entries ≥ 16 (§7.1.2.8),
 //              DCA_RXCTRL bit 12 still set when the queue is enabled (§8.2.3.11.1);
+//   msix     — GPIE, IVAR and EIMS consistent with the MSI-X vectors the function was given
+//              (ixgbe_model_msix.cc);
 //   dma      — no DMA with bus mastering off; descriptors and buffers only in mapped memory
 //              (ixgbe_model_dma.cc).
 #include "tests/models/ixgbe_model.h"
@@ -295,9 +297,18 @@ void IxgbeModel::write_locked(uint32_t raw, uint32_t v) {
       return;  // write 1 to clear
     case reg::EICS:
       eicr_ |= v;
+      if (msix_mode()) send_msix(eicr_ & eims_ & v);
       return;
-    case reg::EIMS:
+    case reg::EIMS: {
+      check_eims(v);
+      const uint32_t unmasked = v & ~eims_;
       eims_ |= v;
+      if (msix_mode()) send_msix(eicr_ & unmasked);  // a pending cause fires once unmasked
+      return;
+    }
+    case reg::GPIE:
+      check_gpie(v);
+      regs_[off / 4] = v;
       return;
     case reg::EIMC:
       eims_ &= ~v;
@@ -347,6 +358,7 @@ void IxgbeModel::write_locked(uint32_t raw, uint32_t v) {
     default:
       break;
   }
+  if (off >= reg::IVAR0 && off < reg::IVAR0 + 64 * 4) check_ivar(off, v);
   if (off >= reg::RETA0 && off < reg::RETA0 + 32 * 4) {
     for (unsigned b = 0; b < 4; ++b) {
       const unsigned entry = (v >> (8 * b)) & 0xFF;

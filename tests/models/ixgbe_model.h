@@ -10,7 +10,12 @@
 //     BSIZEPACKET = 2 KiB, DCA_RXCTRL bit 12 = 1.
 //   * Link: LINKS stays down until AUTOC.AN_RESTART is written, then reports 10G up after
 //     kLinkTime (AN_RESTART self-clears); set_link() forces it down/up.
-//   * Interrupt registers: EICR read-to-clear, EIMS set / EIMC clear of one mask.
+//   * Interrupt registers: EICR read-to-clear (write 1 to clear), EIMS set / EIMC clear of one
+//     mask. MSI-X (§7.3) once the PCI side gave the model vectors (set_msix_vectors): a frame
+//     written back on rx queue q sets the EICR bit of the vector IVAR maps q to; in GPIE MSI-X
+//     mode a set EICR bit whose EIMS bit is set sends the vector's message (a write to its
+//     eventfd), then EIAC clears the EICR bit and, with GPIE.EIAME, EIAM_EX masks the vector.
+//     Unmasking (EIMS) or setting (EICS) a pending cause sends it too. No throttling (EITR).
 //   * Statistics (§8.2.3.23): clear on read; 64-bit octet counters are latched by reading the
 //     low half, the high half reads the latched value.
 //   * Receive (§7.1): FCTRL UPE/MPE/BAM and the valid RAL/RAH entries filter; RSS (MRQC, RSSRK,
@@ -83,6 +88,7 @@ struct ModelCounters {
   uint64_t rx_multi_descriptor = 0, tx_multi_descriptor = 0;  // frames spanning descriptors
   std::array<uint64_t, ixgbe::kQueues> rx_per_queue{};
   std::array<uint64_t, ixgbe::kQueues> tx_per_queue{};
+  std::array<uint64_t, 16> msix_messages{};  // MSI-X messages sent per vector (0..15)
 };
 
 class IxgbeModel {
@@ -109,6 +115,9 @@ class IxgbeModel {
   // Called (under the model's lock, so it must only signal) when RDT or TDT was written.
   void set_doorbell(std::function<void()> f);
   void set_link(bool up);
+  // The PCI side enabled MSI-X with one eventfd per vector (ModelPciDevice::msix_eventfds; the
+  // fds stay the caller's). Empty: MSI-X off.
+  void set_msix_vectors(std::vector<int> fds);
 
   // --- inspection for tests ----------------------------------------------------------------------
   // The register at `off` without read side effects.
@@ -166,6 +175,16 @@ class IxgbeModel {
   uint32_t read_stat(uint32_t off);
   bool is_stat(uint32_t off) const noexcept;
   RssKey rss_key() const noexcept;
+  void check_gpie(uint32_t v);
+  void check_ivar(uint32_t off, uint32_t v);
+  void check_eims(uint32_t v);
+  bool msix_mode() const noexcept {
+    return (regs_[ixgbe::reg::GPIE / 4] & ixgbe::bit::GPIE_MSIX_MODE) != 0;
+  }
+  // A frame was written back on rx queue q: its interrupt cause (and message).
+  void rx_cause(unsigned q);
+  // Sends the messages of the vectors in `vectors` (EICR & EIMS bits 15:0), with EIAC / EIAM.
+  void send_msix(uint32_t vectors);
   RssProgramming current_rss() const noexcept;
 
   DmaBus& bus_;
@@ -183,6 +202,7 @@ class IxgbeModel {
   bool init_done_ = false, link_pending_ = false, link_forced_down_ = false, link_up_ = false;
   bool saw_dmaidone_ = false, saw_ard_ = false;
   std::function<void()> doorbell_;
+  std::vector<int> msix_fds_;
   std::map<std::string, uint64_t> violation_counts_;
   std::vector<std::string> violation_order_;
   std::map<std::string, std::string> violation_first_;

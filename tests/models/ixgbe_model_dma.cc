@@ -218,7 +218,7 @@ RxOutcome IxgbeModel::receive(std::span<const uint8_t> wire) {
     ++stat(rx_base(q) + 0x30);
     stat(rx_base(q) + 0x34) += octets;
   }
-  eicr_ |= 1u << (q % 16);
+  rx_cause(q);
   ++counters_.rx_delivered;
   if (needed > 1) ++counters_.rx_multi_descriptor;
   ++counters_.rx_per_queue[q % kQueues];

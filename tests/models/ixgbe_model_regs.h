@@ -17,6 +17,7 @@ constexpr uint16_t kVendorIntel = 0x8086;
 constexpr uint16_t kDevice82599Sfp = 0x10FB;
 constexpr unsigned kQueues = 128;    // rx and tx queues of the 82599
 constexpr unsigned kRssQueues = 16;  // RSS spans at most 16 queues (§7.1.2.8)
+constexpr unsigned kMsixVectors = 64;  // MSI-X table size of the 82599 (§7.3)
 
 namespace reg {
 // General (§8.2.3.1)
@@ -26,6 +27,7 @@ constexpr uint32_t EICR = 0x00800, EICS = 0x00808, EIAC = 0x00810, EIMS = 0x0088
                    EIAM = 0x00890, GPIE = 0x00898;
 constexpr uint32_t EITR0 = 0x00820;  // EITR(n) n <= 23 (0x12300 for the rest)
 constexpr uint32_t IVAR0 = 0x00900;  // 64 registers
+constexpr uint32_t EIAM_EX0 = 0x00AD0;  // auto-mask of MSI-X vectors 0..31
 // Receive (§8.2.3.8)
 constexpr uint32_t RDRXCTL = 0x02F00, RXCTRL = 0x03000, RXPBSIZE0 = 0x03C00, MPC0 = 0x03FA0,
                    RNBC0 = 0x03FC0;
@@ -58,6 +60,13 @@ constexpr uint32_t CTRL_LNK_RST = 1u << 3, CTRL_RST = 1u << 26;
 constexpr uint32_t EEC_ARD = 1u << 9;
 constexpr uint32_t RDRXCTL_CRCSTRIP = 1u << 1, RDRXCTL_DMAIDONE = 1u << 3;
 constexpr uint32_t RXCTRL_RXEN = 1u << 0;
+// GPIE (§8.2.3.5): multiple-vector MSI-X mode, EIAM auto-mask enable, PBA support (must be set
+// in MSI-X mode).
+constexpr uint32_t GPIE_MSIX_MODE = 1u << 4, GPIE_EIAME = 1u << 30, GPIE_PBA_SUPPORT = 1u << 31;
+// IVAR entries (§8.2.3.5): 8 bits each, rx queue 2n at bits 7:0 of IVAR(n), tx 2n at 15:8, rx
+// 2n+1 at 23:16, tx 2n+1 at 31:24; bit 7 INT_ALLOC_VAL, bits 5:0 the MSI-X vector.
+constexpr uint32_t IVAR_ALLOC_VAL = 0x80, IVAR_VECTOR_MASK = 0x3F;
+constexpr uint32_t EIMS_QUEUE_VECTORS = 0xFFFF;  // EICR/EIMS bits 15:0: vectors 0..15
 constexpr uint32_t RXDCTL_ENABLE = 1u << 25, TXDCTL_ENABLE = 1u << 25;
 // TXDCTL: PTHRESH 6:0, HTHRESH 14:8, WTHRESH 22:16, ENABLE 25, SWFLSH 26; the rest reserved.
 constexpr uint32_t TXDCTL_RESERVED = 0xF9808080u;

@@ -1,6 +1,10 @@
 // tests/models/model_pci_device.cc — config space, BAR 0 and IOMMU-like DMA of the model.
 #include "tests/models/model_pci_device.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 #include "tests/models/model_wire.h"
@@ -25,6 +29,33 @@ ModelPciDevice::ModelPciDevice(std::array<uint8_t, 6> mac)
 ModelPciDevice::~ModelPciDevice() {
   wire_.reset();  // stop the engine before the model goes
   if (on_destroy_) on_destroy_(model_);
+  model_.set_msix_vectors({});
+  for (int fd : msix_fds_) ::close(fd);
+}
+
+Result<std::vector<int>> ModelPciDevice::msix_eventfds(uint16_t n) {
+  if (!msix_fds_.empty()) {
+    if (msix_fds_.size() == n) return msix_fds_;
+    return make_error(Errc::InvalidArgument, "model: MSI-X already enabled with {} vectors",
+                      msix_fds_.size());
+  }
+  if (n == 0 || n > ixgbe::kMsixVectors) {
+    return make_error(Errc::Unsupported, "model: {} MSI-X vectors asked, the 82599 has {}", n,
+                      ixgbe::kMsixVectors);
+  }
+  std::vector<int> fds;
+  for (uint16_t i = 0; i < n; ++i) {
+    const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) {
+      const int err = errno;
+      for (int f : fds) ::close(f);
+      return make_sys_error(Errc::Io, err, "model: eventfd");
+    }
+    fds.push_back(fd);
+  }
+  msix_fds_ = fds;
+  model_.set_msix_vectors(fds);
+  return fds;
 }
 
 Status ModelPciDevice::read_config(uint32_t off, void* out, size_t len) const {

@@ -9,6 +9,8 @@
 //     (from 4 GiB up, with a gap between regions); dma_address() translates into it and the
 //     model translates back with bounds checks, so a pointer given to the device instead of a
 //     device address, or a buffer running past its region, is caught;
+//   * MSI-X like vfio: msix_eventfds(n) gives n non-blocking eventfds (n up to the 82599's 64
+//     vectors), vector v's message being a write to fds[v] (IxgbeModel::set_msix_vectors);
 //   * optionally a wire: a Linux tap (attach_tap) served by a thread, the model's DMA engine —
 //     frames read from the tap are received, TDT writes wake it to transmit onto the tap.
 #pragma once
@@ -19,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ports/pci/pci_device.h"
 #include "tests/models/ixgbe_model.h"
@@ -68,6 +71,7 @@ class ModelPciDevice final : public ports::pci::PciDevice, public DmaBus {
   uint64_t dma_address(const void* p) const noexcept override;
   uint64_t dma_contiguous(const DmaMemory& mem) const noexcept override;  // its IOVA range
   Result<int> interrupt_eventfd() override { return -1; }
+  Result<std::vector<int>> msix_eventfds(uint16_t n) override;
 
   // --- DmaBus ---
   bool bus_master_enabled() const noexcept override;
@@ -105,6 +109,7 @@ class ModelPciDevice final : public ports::pci::PciDevice, public DmaBus {
   uint64_t next_iova_ = uint64_t{1} << 32;
   std::unique_ptr<ModelWire> wire_;
   std::function<void(const IxgbeModel&)> on_destroy_;
+  std::vector<int> msix_fds_;
 };
 
 }  // namespace vsw::tests::models

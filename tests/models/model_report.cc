@@ -27,6 +27,7 @@ std::string model_report_json(const IxgbeModel& m) {
   j["tx_frames"] = c.tx_frames;
   j["rx_multi_descriptor"] = c.rx_multi_descriptor;
   j["tx_multi_descriptor"] = c.tx_multi_descriptor;
+  j["msix_messages"] = std::vector<uint64_t>(c.msix_messages.begin(), c.msix_messages.end());
   return j.dump(1);
 }
 

@@ -163,6 +163,34 @@ class IgbChecks:
             assert all(g >= 150 for g in grew), (port, before, after)
 
 
+def check_interrupt_wakeups(p, label):
+    """Adaptive polling over vfio: each rx queue of i0 and i1 has its MSI-X vector (82576
+    datasheet §7.3: IVAR0 rx queue q -> vector q), QEMU's igb model raises it through vfio's
+    eventfd. After the traffic above stops the worker sleeps (its sleeps count grows while
+    nothing moves); pings 0.1 s apart each find it asleep, so each echo request (on i0) and
+    reply (on i1) arrives by interrupt: the ports' interrupt counts and the worker's wake-ups
+    grow, and every reply comes back."""
+    ports = ("i0", "i1")
+    for port in ports:
+        assert p.details(port)["rx_wakeup"] == \
+            f"msix ({RX_QUEUES} vectors, one per receive queue)", p.details(port)
+
+    def workers(key):
+        return sum(w[key] for w in p.dp()["workers"])
+
+    def interrupts():
+        return sum(sum(per_queue(p.details(port)["interrupts_per_queue"])) for port in ports)
+
+    sleeps0 = workers("sleeps")
+    wait_for(lambda: workers("sleeps") >= sleeps0 + 3, 30, interval=0.2,
+             what="the idle worker going to sleep")
+    irq0, wake0 = interrupts(), workers("wakeups")
+    p.bed.ping(count=10)
+    irq, wake = interrupts() - irq0, workers("wakeups") - wake0
+    print(f"\n[{label}] 10 pings: {irq} MSI-X interrupts, {wake} worker wake-ups")
+    assert irq >= 5 and wake >= 5, (irq, wake, p.dp())
+
+
 # --- uio, no IOMMU, the kernel's igb driver first -------------------------------------------------
 @pytest.fixture(scope="module")
 def uio_guest():
@@ -213,6 +241,8 @@ class TestIgbUio(IgbChecks):
         self.add_igb(p, "i0", NIC_A, "driver=uio", f"rx-queues={RX_QUEUES}")
         self.add_igb(p, "i1", NIC_B, "driver=uio", f"rx-queues={RX_QUEUES}")
         assert p.driver_of(NIC_A) == "uio_pci_generic" and p.driver_of(NIC_B) == "uio_pci_generic"
+        assert p.details("i0")["rx_wakeup"] == "none (uio has no interrupt eventfds)", \
+            p.details("i0")
         print(f"\n[igb uio] i0: {p.port('i0')}")
         self.forwarding(p, "igb uio")
         self.rss_spreads_udp_flows(p, "igb uio")
@@ -258,6 +288,7 @@ class TestIgbVfio(IgbChecks):
         print(f"\n[igb vfio] i0: {p.port('i0')}")
         self.forwarding(p, "igb vfio+IOMMU")
         self.rss_spreads_udp_flows(p, "igb vfio+IOMMU")
+        check_interrupt_wakeups(p, "igb vfio+IOMMU")
 
     def test_del_port_leaves_them_driverless(self, vfio_guest):
         p = vfio_guest

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -44,6 +46,20 @@ FakeIntelDevice::FakeIntelDevice(const FakeIntelConfig& cfg)
   config_space_[0] = 0x86;
   config_space_[1] = 0x80;
   reset_registers();
+}
+
+FakeIntelDevice::~FakeIntelDevice() {
+  for (int fd : msix_fds_) ::close(fd);
+}
+
+Result<std::vector<int>> FakeIntelDevice::msix_eventfds(uint16_t n) {
+  if (n == 0 || n > cfg_.msix_vectors) {
+    return make_error(Errc::Unsupported, "fake device has {} MSI-X vectors, {} needed",
+                      cfg_.msix_vectors, n);
+  }
+  if (!msix_fds_.empty()) return msix_fds_;
+  for (uint16_t i = 0; i < n; ++i) msix_fds_.push_back(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  return msix_fds_;
 }
 
 Status FakeIntelDevice::read_config(uint32_t off, void* out, size_t len) const {

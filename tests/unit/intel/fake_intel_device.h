@@ -36,6 +36,9 @@ struct FakeIntelConfig {
   std::array<uint8_t, 6> mac = {0x00, 0x1b, 0x21, 0x0a, 0x0b, 0x0c};
   bool link_up = true;        // 82599: LINKS.LINK_UP; 82576: after an autoneg restart
   bool queues_enable = true;  // false: RXDCTL/TXDCTL.ENABLE never reads back
+  // MSI-X vectors msix_eventfds() can give (real eventfds, as vfio would); 0: it refuses, as
+  // pci::PciDevice's default does.
+  uint16_t msix_vectors = 0;
 };
 
 struct TxFrame {
@@ -78,8 +81,13 @@ class FakeIntelDevice final : public pci::PciDevice {
   void dma_unmap(const DmaMemory& mem) noexcept override;
   uint64_t dma_address(const void* p) const noexcept override;
   Result<int> interrupt_eventfd() override { return -1; }
+  Result<std::vector<int>> msix_eventfds(uint16_t n) override;
+  ~FakeIntelDevice() override;
 
   // --- device side ---
+  // The eventfds msix_eventfds() gave (vector v = msix_fds()[v]); a test writes one to play the
+  // device's message.
+  const std::vector<int>& msix_fds() const noexcept { return msix_fds_; }
   // Writes `frame` into receive queue q as the NIC would: as many descriptors as the SRRCTL
   // buffer size needs, EOP and `status_extra` on the last. False (and MPC counted) when the ring
   // has too few descriptors owned by the device, or receive is off.
@@ -144,6 +152,7 @@ class FakeIntelDevice final : public pci::PciDevice {
   std::vector<Mapping> maps_;
   uint64_t next_iova_ = uint64_t{1} << 32;
   unsigned resets_ = 0;
+  std::vector<int> msix_fds_;
 };
 
 }  // namespace vsw::ports::intel::testing

@@ -35,6 +35,7 @@ class BorrowedDevice final : public pci::PciDevice {
   void dma_unmap(const DmaMemory& mem) noexcept override { d_.dma_unmap(mem); }
   uint64_t dma_address(const void* p) const noexcept override { return d_.dma_address(p); }
   Result<int> interrupt_eventfd() override { return -1; }
+  Result<std::vector<int>> msix_eventfds(uint16_t n) override { return d_.msix_eventfds(n); }
 
  private:
   FakeIntelDevice& d_;
