@@ -10,8 +10,9 @@
 // tail stays inside the ring, and every descriptor it hands to the device is a clean read-format
 // descriptor with a mapped buffer (so a tail that passed the head would be caught).
 //
-// DMA: like an IOMMU, every region given to dma_map() gets an IOVA range of its own (from 4 GiB
-// up); a driver that programmed a pointer instead of a device address is caught.
+// DMA (tests/unit/support/fake_dma_space.h): like an IOMMU, every region given to dma_map() gets
+// an IOVA range of its own (from 4 GiB up); a driver that programmed a pointer instead of a
+// device address is caught.
 //
 // Single-threaded: tests call the driver and the device side in turn.
 #pragma once
@@ -27,6 +28,7 @@
 #include "ports/intel/adv_descriptors.h"
 #include "ports/intel/intel_port.h"
 #include "ports/pci/pci_device.h"
+#include "tests/unit/support/fake_dma_space.h"
 
 namespace vsw::ports::intel::testing {
 
@@ -110,7 +112,7 @@ class FakeIntelDevice final : public pci::PciDevice {
   long first_write(uint32_t off, uint32_t mask, uint32_t want) const;
   long last_write(uint32_t off) const;
   const std::vector<std::string>& violations() const noexcept { return violations_; }
-  size_t mapped_regions() const noexcept { return maps_.size(); }
+  size_t mapped_regions() const noexcept { return dma_.regions(); }
   uint16_t command() const noexcept;
   unsigned resets() const noexcept { return resets_; }
   std::byte* to_ptr(uint64_t iova) const noexcept;
@@ -145,12 +147,7 @@ class FakeIntelDevice final : public pci::PciDevice {
   bool autoneg_done_ = false;
   std::vector<std::pair<uint32_t, uint32_t>> writes_;
   std::vector<std::string> violations_;
-  struct Mapping {
-    const DmaMemory* mem;
-    uint64_t iova;
-  };
-  std::vector<Mapping> maps_;
-  uint64_t next_iova_ = uint64_t{1} << 32;
+  test::FakeDmaSpace dma_;
   unsigned resets_ = 0;
   std::vector<int> msix_fds_;
 };

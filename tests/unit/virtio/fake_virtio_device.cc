@@ -97,39 +97,16 @@ Result<pci::BarAccess*> FakeVirtioDevice::bar(unsigned index) {
   return make_error(Errc::NotFound, "BAR{} absent", index);
 }
 
-Status FakeVirtioDevice::dma_map(const DmaMemory& mem) {
-  if (cfg_.path == pci::AccessPath::Uio && !mem.physical_iova()) {
-    return make_error(Errc::Unavailable, "fake uio: memory without physical addresses");
-  }
-  for (const Mapping& m : maps_) {
-    if (m.mem == &mem) return ok();
-  }
-  maps_.push_back({&mem, next_iova_});
-  constexpr uint64_t k2M = uint64_t{2} << 20;
-  next_iova_ += (mem.size() + k2M - 1) / k2M * k2M + k2M;  // a gap between regions
-  return ok();
-}
+Status FakeVirtioDevice::dma_map(const DmaMemory& mem) { return dma_.map(mem, cfg_.path); }
 
-void FakeVirtioDevice::dma_unmap(const DmaMemory& mem) noexcept {
-  std::erase_if(maps_, [&](const Mapping& m) { return m.mem == &mem; });
-}
+void FakeVirtioDevice::dma_unmap(const DmaMemory& mem) noexcept { dma_.unmap(mem); }
 
-uint64_t FakeVirtioDevice::dma_address(const void* p) const noexcept {
-  const auto* b = static_cast<const std::byte*>(p);
-  for (const Mapping& m : maps_) {
-    if (b >= m.mem->data() && b < m.mem->data() + m.mem->size()) {
-      return m.iova + static_cast<uint64_t>(b - m.mem->data());
-    }
-  }
-  return 0;
-}
+uint64_t FakeVirtioDevice::dma_address(const void* p) const noexcept { return dma_.address(p); }
 
 std::byte* FakeVirtioDevice::to_ptr(uint64_t iova) const noexcept {
-  for (const Mapping& m : maps_) {
-    if (iova >= m.iova && iova < m.iova + m.mem->size()) return m.mem->data() + (iova - m.iova);
-  }
-  ADD_FAILURE() << "device access to unmapped address " << iova;
-  return nullptr;
+  std::byte* p = dma_.to_ptr(iova);
+  if (p == nullptr) ADD_FAILURE() << "device access to unmapped address " << iova;
+  return p;
 }
 
 // --- registers -------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@
 // it consumes the driver's transmit chains, fills its receive buffers (mergeable or not), answers
 // control commands, and honours EVENT_IDX / NO_NOTIFY on both sides.
 //
-// DMA: like an IOMMU, each region given to dma_map() gets an IOVA range of its own (from 4 GiB
-// up, below the 16 TiB a legacy QUEUE_PFN reaches); dma_address(p) translates into it (0 outside
-// every region) and the device side translates back, so a driver that programmed a pointer
-// instead of a device address is caught.
+// DMA (tests/unit/support/fake_dma_space.h): like an IOMMU, each region given to dma_map() gets
+// an IOVA range of its own (from 4 GiB up, below the 16 TiB a legacy QUEUE_PFN reaches);
+// dma_address(p) translates into it (0 outside every region) and the device side translates
+// back, so a driver that programmed a pointer instead of a device address is caught.
 //
 // Layout of the modern BAR4: common config at 0x0000, ISR at 0x1000, device config at 0x2000,
 // notify at 0x3000 (queue_notify_off = queue index, multiplier 4).
@@ -26,6 +26,7 @@
 #include "ports/vnet/virtio_net_hdr.h"
 #include "ports/virtio/virtio_regs.h"
 #include "ports/virtio_common/vring.h"
+#include "tests/unit/support/fake_dma_space.h"
 
 namespace vsw::ports::virtio::testing {
 
@@ -134,7 +135,7 @@ class FakeVirtioDevice final : public pci::PciDevice {
   Queue& queue(uint16_t q) { return queues_.at(q); }
   const std::vector<ControlCommand>& commands() const noexcept { return commands_; }
   unsigned resets() const noexcept { return resets_; }
-  size_t mapped_regions() const noexcept { return maps_.size(); }
+  size_t mapped_regions() const noexcept { return dma_.regions(); }
   void set_net_status(uint16_t s) noexcept;
   void set_status_bits(uint8_t bits) noexcept { status_ |= bits; }
   uint16_t ctrl_index() const noexcept;
@@ -172,12 +173,7 @@ class FakeVirtioDevice final : public pci::PciDevice {
   std::array<uint8_t, 256> config_space_{};
   std::array<uint8_t, 64> net_config_{};
   std::unique_ptr<FakeBar> bar0_, bar4_;
-  struct Mapping {
-    const DmaMemory* mem;
-    uint64_t iova;
-  };
-  std::vector<Mapping> maps_;
-  uint64_t next_iova_ = uint64_t{1} << 32;
+  test::FakeDmaSpace dma_;
   std::vector<Queue> queues_;
   uint8_t status_ = 0;
   std::vector<uint8_t> status_writes_;
