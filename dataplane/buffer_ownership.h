@@ -29,4 +29,25 @@ Packet* copy_frame(const Packet& src, Mempool& pool) noexcept;
 // fine, writing is not). Returns how many frames were copied.
 uint16_t make_owned(PacketBatch& batch, Mempool* pool, QueueCounters& c) noexcept;
 
+// The frame a DMA port may hand to its device (dataplane/port.h: only owned buffers with a real
+// device address go to DMA): `p` itself when it is owned and `device_address(segment)` is
+// non-zero for every segment (zero copy), else an owned copy from `pool` (whose memory the port
+// mapped for its device) with `p` released, or nullptr when the pool is empty (counted NoBuffer
+// in `c`). `copied` tells which. `device_address` is the port's own translation (a window
+// addition, a table lookup), inlined here.
+template <class DeviceAddress>
+inline Packet* device_reachable(Packet* p, Mempool& pool, QueueCounters& c, bool& copied,
+                                DeviceAddress&& device_address) noexcept {
+  bool direct = !p->is_lent();
+  for (const Packet* s = p; direct && s != nullptr; s = s->next) direct = device_address(s) != 0;
+  copied = !direct;
+  if (direct) return p;
+  // Lent memory must neither outlive the transmit call nor reach a device; memory the device
+  // cannot address it cannot read.
+  Packet* copy = copy_frame(*p, pool);
+  release_packet(p);
+  if (copy == nullptr) c.drop(DropReason::NoBuffer);
+  return copy;
+}
+
 }  // namespace vsw

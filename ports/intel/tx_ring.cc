@@ -50,21 +50,8 @@ void TxRing::clean() noexcept {
 }
 
 Packet* TxRing::reachable(Packet* p, QueueCounters& c, bool& copied) noexcept {
-  bool direct = !p->is_lent();
-  for (const Packet* s = p; direct && s != nullptr; s = s->next) {
-    direct = addr_.segment(s) != 0;
-  }
-  copied = !direct;
-  if (direct) return p;
-  // Lent memory must neither outlive this call nor reach a device (dataplane/port.h); memory
-  // the device cannot address it cannot read: copy into the port's (mapped) pool.
-  Packet* copy = copy_frame(*p, *cfg_.pool);
-  release_packet(p);
-  if (copy == nullptr) {
-    c.drop(DropReason::NoBuffer);
-    return nullptr;
-  }
-  return copy;
+  return device_reachable(p, *cfg_.pool, c, copied,
+                          [this](const Packet* s) { return addr_.segment(s); });
 }
 
 namespace {

@@ -59,21 +59,8 @@ void TxQueue::reclaim(QueueCounters& c) noexcept {
 }
 
 Packet* TxQueue::reachable(Packet* p, QueueCounters& c, bool& copied) noexcept {
-  bool direct = !p->is_lent();
-  for (const Packet* s = p; direct && s != nullptr; s = s->next) {
-    direct = cfg_.dev->dma_address(s->data()) != 0;
-  }
-  copied = !direct;
-  if (direct) return p;
-  // Lent memory must not outlive this call nor reach a device (dataplane/port.h); memory the
-  // device cannot address cannot be read by it: copy into the port's (mapped) pool.
-  Packet* copy = copy_frame(*p, *cfg_.pool);
-  release_packet(p);
-  if (copy == nullptr) {
-    c.drop(DropReason::NoBuffer);
-    return nullptr;
-  }
-  return copy;
+  return device_reachable(p, *cfg_.pool, c, copied,
+                          [this](const Packet* s) { return cfg_.dev->dma_address(s->data()); });
 }
 
 bool TxQueue::post(Packet* p) noexcept {

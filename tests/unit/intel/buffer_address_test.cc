@@ -13,29 +13,15 @@ namespace {
 // A FakeIntelDevice seen through a PciDevice that answers dma_contiguous() the way vfio with an
 // IOMMU does: the fake maps each region as one IOVA range, so the window starts at the address
 // of the region's first byte.
-class WindowDevice final : public pci::PciDevice {
+class WindowDevice final : public BorrowedDevice {
  public:
-  explicit WindowDevice(FakeIntelDevice& d)
-      : PciDevice(d.address(), d.vendor_id(), d.device_id()), d_(d) {}
-  pci::AccessPath path() const noexcept override { return d_.path(); }
-  const std::string& previous_driver() const noexcept override { return d_.previous_driver(); }
-  Status read_config(uint32_t off, void* out, size_t len) const override {
-    return d_.read_config(off, out, len);
-  }
-  Status write_config(uint32_t off, const void* in, size_t len) override {
-    return d_.write_config(off, in, len);
-  }
-  Result<pci::BarAccess*> bar(unsigned index) override { return d_.bar(index); }
-  Status dma_map(const DmaMemory& mem) override { return d_.dma_map(mem); }
-  void dma_unmap(const DmaMemory& mem) noexcept override { d_.dma_unmap(mem); }
-  uint64_t dma_address(const void* p) const noexcept override { return d_.dma_address(p); }
+  explicit WindowDevice(FakeIntelDevice& d) : BorrowedDevice(d), fake_(d) {}
   uint64_t dma_contiguous(const DmaMemory& mem) const noexcept override {
-    return d_.dma_address(mem.data());
+    return fake_.dma_address(mem.data());
   }
-  Result<int> interrupt_eventfd() override { return -1; }
 
  private:
-  FakeIntelDevice& d_;
+  FakeIntelDevice& fake_;
 };
 
 std::vector<Packet*> take(Mempool& pool, uint16_t n) {

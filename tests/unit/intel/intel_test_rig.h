@@ -18,7 +18,7 @@
 namespace vsw::ports::intel::testing {
 
 // A PciDevice that forwards to a FakeIntelDevice it does not own.
-class BorrowedDevice final : public pci::PciDevice {
+class BorrowedDevice : public pci::PciDevice {
  public:
   explicit BorrowedDevice(FakeIntelDevice& d)
       : PciDevice(d.address(), d.vendor_id(), d.device_id()), d_(d) {}
