@@ -228,7 +228,7 @@ def silent_resolver(tmp_path):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((SILENT_DNS, 53))
     conf = tmp_path / "resolv.conf"
-    conf.write_text(f"nameserver {SILENT_DNS}\noptions timeout:10 attempts:1\n")
+    conf.write_text(f"nameserver {SILENT_DNS}\noptions timeout:20 attempts:1\n")
     yield sock, conf
     sock.close()
 
@@ -246,7 +246,7 @@ def queries_seen(sock, timeout):
 def test_unresolvable_host_name_is_refused_without_holding_the_control_thread(
         daemon_factory, silent_resolver, tmp_path):
     """`host NAME` whose resolver never answers: libpcap would block for the resolver's timeout
-    (10 s here). The capture is refused within the compile limit (1.5 s), another client is
+    (20 s here). The capture is refused within the compile limit (1.5 s), another client is
     served meanwhile, at most 4 compiles may wait at once, and addresses work again after."""
     sock, conf = silent_resolver
     d = daemon_factory(prefix=["unshare", "-m", "--", "sh", "-c",
@@ -292,7 +292,7 @@ def test_unresolvable_host_name_is_refused_without_holding_the_control_thread(
             cap.finish()
             return False
 
-    assert wait_for(numeric_capture_starts, timeout=30, step=0.2), d.log()
+    assert wait_for(numeric_capture_starts, timeout=60, step=0.2), d.log()
     cap = started[0]
     assert [c["filter"] for c in captures(d)] == ["host 10.78.0.1"]
     cap.proc.send_signal(signal.SIGINT)
